@@ -1,0 +1,3 @@
+module github.com/originproof/originproof
+
+go 1.26

@@ -1,0 +1,3 @@
+// Package reports renders a run's outputs: summary.json, junit.xml and the
+// self-contained report.html.
+package reports

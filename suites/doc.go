@@ -1,0 +1,3 @@
+// Package suites holds originproof's conformance catalogue as Ginkgo specs
+// and the runner that executes them in-process.
+package suites
