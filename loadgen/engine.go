@@ -1,0 +1,419 @@
+package loadgen
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/originproof/originproof/loadgen/latency"
+)
+
+// Progress is a run's state at the end of an interval.
+type Progress struct {
+	Elapsed   time.Duration
+	Requests  int64   // so far
+	Errors    int64   // so far
+	Rate      float64 // results per second over the interval
+	P99       time.Duration
+	Scheduled int64
+}
+
+// Report is the outcome of a run.
+type Report struct {
+	Config     Config
+	Summary    Summary
+	Histograms *latency.Set
+	Started    time.Time
+	Ended      time.Time
+}
+
+// Engine runs one CloudFront-shaped load run.
+type Engine struct {
+	r    *resolved
+	pops []*pop
+	used atomic.Bool
+}
+
+// New resolves the options and builds the pools (transports are built
+// here, after every option is known).
+func New(opts ...Option) (*Engine, error) {
+	r, err := resolve(opts)
+	if err != nil {
+		return nil, err
+	}
+	e := &Engine{r: r}
+	ids := new(atomic.Uint64)
+	for i := 0; i < r.pops; i++ {
+		e.pops = append(e.pops, newPop(i, r, ids))
+	}
+	return e, nil
+}
+
+// Config is the resolved configuration.
+func (e *Engine) Config() Config { return e.r.cfg }
+
+// DialStats returns the connection counters so far, summed over pops.
+func (e *Engine) DialStats() DialStats {
+	var s DialStats
+	for _, p := range e.pops {
+		s.add(p.c.stats())
+	}
+	return s
+}
+
+// Run sends the schedule and returns the report. Cancelling ctx stops the
+// attack: requests in flight get StopGrace to finish, then their
+// connections are closed; everything taken so far is summarised and
+// flushed, and the report is marked interrupted. The error reports output
+// that could not be written (the report is still returned).
+func (e *Engine) Run(ctx context.Context) (*Report, error) {
+	if !e.used.CompareAndSwap(false, true) {
+		return nil, errors.New("loadgen: an Engine runs once")
+	}
+	r := e.r
+	fl := newInflight()
+	client := &http.Client{
+		Transport: &edge{pops: e.pops, inflight: fl},
+		// A bound on the whole exchange; the read timeout applies to the headers.
+		Timeout: time.Duration(r.connectAttempts)*r.connectTimeout + 2*r.readTimeout,
+		// CloudFront returns the origin's redirects to the viewer.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	maxWorkers := r.maxWorkers
+	if maxWorkers == 0 {
+		maxWorkers = math.MaxUint64
+	}
+	workers := min(r.workers, maxWorkers)
+	// Only options that leave the transport alone: ours is built already.
+	atk := vegeta.NewAttacker(
+		vegeta.Client(client),
+		vegeta.Workers(workers),
+		vegeta.MaxWorkers(maxWorkers),
+		vegeta.MaxBody(-1),
+	)
+	tgt := vegeta.Target{Method: r.method, URL: r.url.String(), Header: r.headers.Clone()}
+
+	var resultsW *bufio.Writer
+	var enc Encoder
+	if r.results != nil {
+		resultsW = bufio.NewWriterSize(r.results, 256<<10)
+		enc = NewEncoder(resultsW)
+	}
+	began := time.Now()
+	var lw *latency.LogWriter
+	var outErr error
+	if r.hlog != nil {
+		var err error
+		lw, err = latency.NewLogWriter(r.hlog, began, fmt.Sprintf(" originproof load: %s, %s", r.url.Redacted(), r.schedule))
+		if err != nil {
+			outErr = err
+		}
+	}
+	c := &consumer{
+		e: e, began: began, set: latency.NewSet(began, lw), enc: enc,
+		tallies: make([]tally, len(e.pops)), progressHist: latency.New(),
+		statuses: map[string]int64{}, negotiated: map[string]int64{}, identities: map[string]int64{},
+	}
+
+	results := atk.Attack(vegeta.NewStaticTargeter(tgt), r.schedule, 0, "originproof")
+
+	runCtx, endRun := context.WithCancel(context.Background())
+	defer endRun()
+	var interrupted atomic.Bool
+	var forced sync.WaitGroup
+	giveUp := make(chan struct{})
+	forced.Add(1)
+	go func() {
+		defer forced.Done()
+		select {
+		case <-runCtx.Done():
+			return
+		case <-ctx.Done():
+		}
+		interrupted.Store(true)
+		atk.Stop()
+		grace := time.NewTimer(r.stopGrace)
+		defer grace.Stop()
+		select {
+		case <-runCtx.Done():
+			return
+		case <-grace.C:
+		}
+		for _, p := range e.pops {
+			p.closeAll()
+		}
+		// Vegeta's pacer may be asleep in an idle gap: do not wait for it.
+		select {
+		case <-runCtx.Done():
+		case <-time.After(time.Second):
+			close(giveUp)
+		}
+	}()
+	if r.rotateTo != nil {
+		e.startRotation(runCtx, began)
+	}
+
+	tick := time.NewTicker(r.interval)
+	defer tick.Stop()
+	var writeErr error
+consume:
+	for {
+		select {
+		case res, ok := <-results:
+			if !ok {
+				break consume
+			}
+			if err := c.take(res, fl.take(res.Seq)); err != nil && writeErr == nil {
+				writeErr = err
+			}
+		case now := <-tick.C:
+			if err := c.flush(now, resultsW); err != nil && writeErr == nil {
+				writeErr = err
+			}
+		case <-giveUp:
+			go func() {
+				for range results {
+				}
+			}()
+			break consume
+		}
+	}
+	ended := time.Now()
+	endRun()
+	forced.Wait()
+	for _, p := range e.pops {
+		p.tr.CloseIdleConnections()
+	}
+	if err := c.flush(ended, resultsW); err != nil && writeErr == nil {
+		writeErr = err
+	}
+	rep := &Report{
+		Config:     r.cfg,
+		Summary:    c.summary(ended, interrupted.Load()),
+		Histograms: c.set,
+		Started:    began,
+		Ended:      ended,
+	}
+	return rep, errors.Join(outErr, writeErr)
+}
+
+// startRotation switches pop i to the next identity at
+// from + i·(until−from)/(pops−1).
+func (e *Engine) startRotation(ctx context.Context, began time.Time) {
+	r := e.r
+	n := len(e.pops)
+	for i, p := range e.pops {
+		at := r.rotateFrom
+		if n > 1 {
+			at += time.Duration(int64(r.rotateUntil-r.rotateFrom) * int64(i) / int64(n-1))
+		}
+		go func(p *pop, at time.Duration) {
+			t := time.NewTimer(time.Until(began.Add(at)))
+			defer t.Stop()
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			p.rotate(ctx, *r.rotateTo, r.keepAlive+r.readTimeout)
+		}(p, at)
+	}
+}
+
+// consumer owns the histograms and tallies: one goroutine runs it.
+type consumer struct {
+	e            *Engine
+	began        time.Time
+	set          *latency.Set
+	enc          Encoder
+	rec          Record
+	tallies      []tally
+	statuses     map[string]int64
+	negotiated   map[string]int64
+	identities   map[string]int64
+	requests     int64
+	errors       int64
+	success      int64
+	firstSend    time.Time
+	lastSend     time.Time
+	lastEnd      time.Time
+	maxLag       time.Duration
+	progressN    int64
+	progressHist *latency.Histogram
+	lastFlush    time.Time
+}
+
+func (c *consumer) take(res *vegeta.Result, t *reqTrace) error {
+	r := c.e.r
+	pop := int(res.Seq % uint64(len(c.e.pops)))
+	due, _ := r.schedule.Intended(res.Seq)
+	intended := c.began.Add(due)
+	sent, end := res.Timestamp, res.End()
+	lag := sent.Sub(intended)
+	if lag < 0 {
+		lag = 0
+	}
+	if lag > c.maxLag {
+		c.maxLag = lag
+	}
+	c.set.Record(PhaseSendLag, latency.AllPops, lag)
+	c.set.RecordTotal(pop, intended, sent, end)
+	c.progressHist.Record(res.Latency)
+	c.progressN++
+
+	rec := &c.rec
+	*rec = Record{Result: *res, Pop: pop, Intended: intended, LatencyCorrected: end.Sub(intended), SendLag: lag}
+	if rec.LatencyCorrected < res.Latency {
+		rec.LatencyCorrected = res.Latency
+	}
+	if !r.keepBodies {
+		rec.Body = nil
+	}
+	var tErr error
+	gotConn, reused := false, false
+	if t != nil {
+		tErr = t.err
+		rec.CfID = t.cfID
+		if !t.firstByte.IsZero() {
+			rec.TTFB = t.firstByte.Sub(t.start)
+			c.set.Record(PhaseTTFB, pop, rec.TTFB)
+		}
+		if cn := t.conn; cn != nil {
+			gotConn, reused = true, t.reused
+			in := &cn.info
+			rec.ConnID, rec.ConnReused, rec.Identity = in.id, t.reused, in.identity
+			rec.TLSVersion, rec.TLSCipher, rec.TLSCurve, rec.TLSResumed = in.version, in.cipher, in.curve, in.resumed
+			c.identities[in.identity]++
+			if !t.reused {
+				rec.DNS, rec.Connect, rec.TLSHandshake, rec.ConnectAttempt = in.dns, in.connect, in.handshake, in.attempt
+				if in.dns > 0 {
+					c.set.Record(PhaseDNS, pop, in.dns)
+				}
+				c.set.Record(PhaseConnect, pop, in.connect)
+				if in.resumed {
+					c.set.Record(PhaseTLSResumed, pop, in.handshake)
+				} else {
+					c.set.Record(PhaseTLSFull, pop, in.handshake)
+				}
+				c.negotiated[in.version+" "+in.cipher+" "+in.curve]++
+			}
+		}
+	}
+	class := classify(tErr, res.Error, res.Code)
+	rec.ErrorClass = class
+	c.tallies[pop].add(class, gotConn, reused)
+	c.requests++
+	if class != "" {
+		c.errors++
+	} else {
+		c.success++
+	}
+	c.statuses[statusKey(res.Code)]++
+	if c.firstSend.IsZero() || sent.Before(c.firstSend) {
+		c.firstSend = sent
+	}
+	if sent.After(c.lastSend) {
+		c.lastSend = sent
+	}
+	if end.After(c.lastEnd) {
+		c.lastEnd = end
+	}
+	if c.enc != nil {
+		return c.enc(rec)
+	}
+	return nil
+}
+
+func (c *consumer) flush(now time.Time, w *bufio.Writer) error {
+	err := c.set.Flush(now)
+	if w != nil {
+		if e := w.Flush(); e != nil && err == nil {
+			err = fmt.Errorf("loadgen: write results: %w", e)
+		}
+	}
+	if f := c.e.r.progress; f != nil {
+		span := now.Sub(c.lastFlush)
+		if c.lastFlush.IsZero() {
+			span = now.Sub(c.began)
+		}
+		p := Progress{Elapsed: now.Sub(c.began), Requests: c.requests, Errors: c.errors, Scheduled: c.e.r.schedule.Requests()}
+		if span > 0 {
+			p.Rate = float64(c.progressN) / span.Seconds()
+		}
+		if c.progressHist.Count() > 0 {
+			p.P99 = c.progressHist.Quantile(99)
+		}
+		f(p)
+	}
+	c.lastFlush = now
+	c.progressN = 0
+	c.progressHist.Reset()
+	return err
+}
+
+func (c *consumer) summary(ended time.Time, interrupted bool) Summary {
+	r := c.e.r
+	s := Summary{
+		Requests:      c.requests,
+		Scheduled:     r.schedule.Requests(),
+		Success:       c.success,
+		Errors:        c.errors,
+		ErrorRate:     ratio(c.errors, c.requests),
+		ErrorsByClass: map[string]int64{},
+		StatusCodes:   c.statuses,
+		RateAsked:     round4(r.schedule.MeanRate()),
+		WallS:         round4(ended.Sub(c.began).Seconds()),
+		Interrupted:   interrupted,
+		Negotiated:    c.negotiated,
+		Identities:    c.identities,
+		Latency:       latencyOf(c.set, latency.AllPops),
+		BehindByMs:    float64(c.maxLag.Microseconds()) / 1e3,
+	}
+	if span := c.lastSend.Sub(c.firstSend); span > 0 {
+		s.DurationS = round4(span.Seconds())
+		s.RateAchieved = round4(float64(c.requests) / span.Seconds())
+	}
+	if span := c.lastEnd.Sub(c.firstSend); span > 0 {
+		s.Throughput = round4(float64(c.success) / span.Seconds())
+	}
+	if lag := c.set.Merged(PhaseSendLag); lag != nil {
+		s.SendLagP99Ms = lag.Percentiles().P99
+		s.GeneratorLimited = lag.Quantile(99) > r.lagLimit
+	}
+	if !interrupted && c.requests < s.Scheduled {
+		s.GeneratorLimited = true
+	}
+	var reused, withConn int64
+	for i, p := range c.e.pops {
+		t := c.tallies[i]
+		st := p.c.stats()
+		s.Dial.add(st)
+		reused += t.reused
+		withConn += t.withConn
+		for k, v := range t.errorsByClass {
+			s.ErrorsByClass[k] += v
+		}
+		s.Pops = append(s.Pops, PopSummary{
+			Pop:           i,
+			Requests:      t.requests,
+			Errors:        t.errors,
+			ErrorsByClass: t.errorsByClass,
+			Connections:   st.Connections,
+			Handshakes:    Handshakes{Full: st.FullHandshakes, Resumed: st.ResumedHandshakes, Failed: st.HandshakeFailures},
+			ReuseRatio:    ratio(t.reused, t.withConn),
+			Latency:       latencyOf(c.set, i),
+		})
+	}
+	s.Connections = s.Dial.Connections
+	s.Handshakes = Handshakes{Full: s.Dial.FullHandshakes, Resumed: s.Dial.ResumedHandshakes, Failed: s.Dial.HandshakeFailures}
+	s.ReuseRatio = ratio(reused, withConn)
+	return s
+}

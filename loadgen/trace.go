@@ -1,0 +1,113 @@
+package loadgen
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/binary"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptrace"
+	"strconv"
+	"sync"
+	"time"
+)
+
+type traceKey struct{}
+
+// reqTrace is what the client learns about one request while it runs.
+// Its fields are written by the transport's goroutines before RoundTrip
+// returns and read by the result consumer after Vegeta hands the result on.
+type reqTrace struct {
+	seq       uint64
+	pop       int
+	method    string
+	cfID      string
+	start     time.Time
+	firstByte time.Time
+	conn      *conn
+	reused    bool
+	err       error
+}
+
+func (t *reqTrace) gotConn(info httptrace.GotConnInfo) {
+	c, _ := info.Conn.(*conn)
+	t.conn, t.reused = c, info.Reused
+}
+
+func (t *reqTrace) gotFirstResponseByte() { t.firstByte = time.Now() }
+
+// inflight maps sequence numbers to the traces of requests in flight,
+// sharded to keep lock contention low at high rates.
+type inflight struct {
+	shards [64]struct {
+		mu sync.Mutex
+		m  map[uint64]*reqTrace
+	}
+}
+
+func newInflight() *inflight {
+	f := &inflight{}
+	for i := range f.shards {
+		f.shards[i].m = map[uint64]*reqTrace{}
+	}
+	return f
+}
+
+func (f *inflight) put(t *reqTrace) {
+	s := &f.shards[t.seq%uint64(len(f.shards))]
+	s.mu.Lock()
+	s.m[t.seq] = t
+	s.mu.Unlock()
+}
+
+func (f *inflight) take(seq uint64) *reqTrace {
+	s := &f.shards[seq%uint64(len(f.shards))]
+	s.mu.Lock()
+	t := s.m[seq]
+	delete(s.m, seq)
+	s.mu.Unlock()
+	return t
+}
+
+// edge is the http.RoundTripper Vegeta's client uses: it turns Vegeta's
+// request into CloudFront's (headers, pop by sequence number) and traces it.
+type edge struct {
+	pops     []*pop
+	inflight *inflight
+}
+
+// RoundTrip implements http.RoundTripper.
+func (e *edge) RoundTrip(req *http.Request) (*http.Response, error) {
+	h := req.Header
+	seq, _ := strconv.ParseUint(h.Get("X-Vegeta-Seq"), 10, 64)
+	// CloudFront sends no such headers.
+	delete(h, "X-Vegeta-Seq")
+	delete(h, "X-Vegeta-Attack")
+	p := e.pops[seq%uint64(len(e.pops))]
+	t := &reqTrace{seq: seq, pop: p.id, method: req.Method, cfID: newCfID(), start: time.Now()}
+	h["User-Agent"] = []string{CloudFrontUserAgent}
+	h["X-Amz-Cf-Id"] = []string{t.cfID}
+	h["Via"] = []string{p.via}
+	e.inflight.put(t)
+	ctx := context.WithValue(req.Context(), traceKey{}, t)
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		GotConn:              t.gotConn,
+		GotFirstResponseByte: t.gotFirstResponseByte,
+	})
+	resp, err := p.tr.RoundTrip(req.WithContext(ctx))
+	if err != nil {
+		t.err = err
+	}
+	return resp, err
+}
+
+// newCfID returns a request id shaped like CloudFront's X-Amz-Cf-Id: 56
+// characters of URL-safe base64 (42 random bytes).
+func newCfID() string {
+	var b [42]byte
+	for i := 0; i+8 <= 40; i += 8 {
+		binary.LittleEndian.PutUint64(b[i:], rand.Uint64())
+	}
+	binary.LittleEndian.PutUint16(b[40:], uint16(rand.Uint32()))
+	return base64.URLEncoding.EncodeToString(b[:])
+}
