@@ -259,13 +259,13 @@ func curveName(c tls.CurveID) string {
 
 // dialInfo is what the dialer learnt about a connection.
 type dialInfo struct {
-	id                        uint64
-	dns, connect, handshake   time.Duration
-	resumed                   bool
-	version, cipher, curve    string
-	attempt                   int
-	identity                  string
-	gen                       int64
+	id                      uint64
+	dns, connect, handshake time.Duration
+	resumed                 bool
+	version, cipher, curve  string
+	attempt                 int
+	identity                string
+	gen                     int64
 }
 
 // conn is a pooled connection; closing it removes it from the pop's live set.
