@@ -291,7 +291,6 @@ func (c *consumer) take(res *vegeta.Result, t *reqTrace) error {
 			in := &cn.info
 			rec.ConnID, rec.ConnReused, rec.Identity = in.id, t.reused, in.identity
 			rec.TLSVersion, rec.TLSCipher, rec.TLSCurve, rec.TLSResumed = in.version, in.cipher, in.curve, in.resumed
-			c.identities[in.identity]++
 			if !t.reused {
 				rec.DNS, rec.Connect, rec.TLSHandshake, rec.ConnectAttempt = in.dns, in.connect, in.handshake, in.attempt
 				if in.dns > 0 {
@@ -315,6 +314,9 @@ func (c *consumer) take(res *vegeta.Result, t *reqTrace) error {
 		c.errors++
 	} else {
 		c.success++
+		if t != nil && t.conn != nil {
+			c.identities[t.conn.info.identity]++
+		}
 	}
 	c.statuses[statusKey(res.Code)]++
 	if c.firstSend.IsZero() || sent.Before(c.firstSend) {

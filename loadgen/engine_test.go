@@ -481,3 +481,39 @@ func TestErrorsAreClassified(t *testing.T) {
 		})
 	}
 }
+
+func TestRotationUnderLoad(t *testing.T) {
+	t.Parallel()
+	pki := testPKI(t)
+	tests := []struct {
+		profile    string
+		wantPassed bool
+	}{
+		{origin.Strict, true},
+		{origin.CurrentCAOnly, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.profile, func(t *testing.T) {
+			t.Parallel()
+			srv := startOrigin(t, origin.Config{Profile: tt.profile})
+			res, err := RotationUnderLoad(context.Background(), identity(t, pki, "chain.valid"), identity(t, pki, "rotation.next-accepted"),
+				Target(srv.URL()), ConnectTo(srv.Addr()), RootCAs(pki.ServerRootPool(), "test"), Pops(3), Rate(40, 2*time.Second))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Passed != tt.wantPassed || res.Inconclusive {
+				t.Fatalf("passed, inconclusive = %v, %v; want %v, false: %s", res.Passed, res.Inconclusive, tt.wantPassed, res.Detail)
+			}
+			if res.ServedWith["chain.valid"] == 0 {
+				t.Errorf("no request served with the current identity: %v", res.ServedWith)
+			}
+			if tt.wantPassed && res.ServedWith["rotation.next-accepted"] == 0 {
+				t.Errorf("no request served with the next identity: %v", res.ServedWith)
+			}
+			if !tt.wantPassed && res.Failed == 0 {
+				t.Errorf("failed = 0 against %s", tt.profile)
+			}
+			t.Log(res.Detail)
+		})
+	}
+}

@@ -61,7 +61,8 @@ type Summary struct {
 	ReuseRatio float64 `json:"reuse_ratio"`
 	// Negotiated counts new connections by "version cipher curve".
 	Negotiated map[string]int64 `json:"negotiated,omitempty"`
-	// Identities counts requests by the client identity their connection presented.
+	// Identities counts successful requests by the client identity their
+	// connection presented.
 	Identities map[string]int64 `json:"identities,omitempty"`
 
 	// Latency holds per-phase percentiles over every pop: dns, connect,
