@@ -417,5 +417,7 @@ func (c *consumer) summary(ended time.Time, interrupted bool) Summary {
 	s.Connections = s.Dial.Connections
 	s.Handshakes = Handshakes{Full: s.Dial.FullHandshakes, Resumed: s.Dial.ResumedHandshakes, Failed: s.Dial.HandshakeFailures}
 	s.ReuseRatio = ratio(reused, withConn)
+	cfg := r.cfg
+	s.Config = &cfg
 	return s
 }

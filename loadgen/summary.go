@@ -71,6 +71,9 @@ type Summary struct {
 	// send), send_lag.
 	Latency map[string]latency.Percentiles `json:"latency"`
 	Pops    []PopSummary                   `json:"pops"`
+
+	// Config is the resolved configuration the run was made with.
+	Config *Config `json:"config,omitempty"`
 }
 
 // Handshakes are completed TLS handshakes (and failed ones).

@@ -1,0 +1,300 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/originproof/originproof/fixtures"
+	"github.com/originproof/originproof/fixtures/origin"
+	"github.com/originproof/originproof/loadgen/latency"
+)
+
+var (
+	loadPKIOnce sync.Once
+	loadPKIDir  string
+	loadPKI     *fixtures.PKI
+	loadPKIErr  error
+)
+
+// testLoadPKI writes one PKI directory for the package's tests.
+func testLoadPKI(t *testing.T) (string, *fixtures.PKI) {
+	t.Helper()
+	loadPKIOnce.Do(func() {
+		loadPKI, loadPKIErr = fixtures.Generate(fixtures.Options{ServerName: "origin.test"})
+		if loadPKIErr != nil {
+			return
+		}
+		loadPKIDir, loadPKIErr = os.MkdirTemp("", "originproof-load-pki-")
+		if loadPKIErr != nil {
+			return
+		}
+		loadPKIErr = loadPKI.WriteDir(loadPKIDir, true)
+	})
+	if loadPKIErr != nil {
+		t.Fatal(loadPKIErr)
+	}
+	return loadPKIDir, loadPKI
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if loadPKIDir != "" {
+		os.RemoveAll(loadPKIDir)
+	}
+	os.Exit(code)
+}
+
+func startLoadOrigin(t *testing.T, profile string) *origin.Server {
+	t.Helper()
+	_, pki := testLoadPKI(t)
+	srv, err := origin.Start(origin.Config{PKI: pki, Profile: profile, Addr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close() })
+	return srv
+}
+
+type loadSummaryDoc struct {
+	SchemaVersion int    `json:"schema_version"`
+	Tool          string `json:"tool"`
+	Target        string `json:"target"`
+	ServerName    string `json:"server_name"`
+	Verdict       string `json:"verdict"`
+	Load          struct {
+		Requests    int64            `json:"requests"`
+		Errors      int64            `json:"errors"`
+		Interrupted bool             `json:"interrupted"`
+		Connections int64            `json:"connections"`
+		Errs        map[string]int64 `json:"errors_by_class"`
+		Config      struct {
+			Pops     int    `json:"pops"`
+			Identity string `json:"identity"`
+		} `json:"config"`
+	} `json:"load"`
+}
+
+func readSummary(t *testing.T, dir string) loadSummaryDoc {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, "summary.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc loadSummaryDoc
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatalf("summary.json: %v\n%s", err, data)
+	}
+	return doc
+}
+
+func TestLoadWritesEveryOutput(t *testing.T) {
+	pkiDir, _ := testLoadPKI(t)
+	srv := startLoadOrigin(t, origin.Strict)
+	out := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"load", "--pki", pkiDir, "--target", srv.URL(), "--connect-to", srv.Addr(),
+		"--rate", "30/1s", "--duration", "1s", "--pops", "3", "--header", "X-Origin-Verify: s3cret", "--out", out}, &stdout, &stderr)
+	if code != exitPass {
+		t.Fatalf("exit %d, want 0\nstdout: %s\nstderr: %s", code, stdout.String(), stderr.String())
+	}
+	doc := readSummary(t, out)
+	if doc.SchemaVersion != 1 || doc.Tool != "originproof" || doc.Verdict != "pass" || doc.ServerName != "origin.test" ||
+		doc.Load.Requests != 30 || doc.Load.Errors != 0 || doc.Load.Config.Pops != 3 || doc.Load.Config.Identity != "chain.valid" {
+		t.Errorf("summary.json = %+v", doc)
+	}
+
+	// results.json: every line a Vegeta result.
+	f, err := os.Open(filepath.Join(out, "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	dec := vegeta.NewJSONDecoder(f)
+	n := int64(0)
+	for {
+		var r vegeta.Result
+		if err := dec.Decode(&r); err != nil {
+			if !errors.Is(err, io.EOF) {
+				t.Fatal(err)
+			}
+			break
+		}
+		n++
+	}
+	if n != doc.Load.Requests {
+		t.Errorf("results.json has %d Vegeta results, summary %d requests", n, doc.Load.Requests)
+	}
+
+	// run.json: the resolved configuration, version, machine.
+	var ri struct {
+		Version string `json:"version"`
+		Machine struct {
+			CPUs int `json:"cpus"`
+		} `json:"machine"`
+		Config struct {
+			Headers map[string][]string `json:"headers"`
+			Rate    float64             `json:"rate"`
+		} `json:"config"`
+	}
+	data, err := os.ReadFile(filepath.Join(out, "run.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &ri); err != nil {
+		t.Fatal(err)
+	}
+	if ri.Version == "" || ri.Machine.CPUs == 0 || ri.Config.Rate != 30 || ri.Config.Headers["X-Origin-Verify"][0] != "s3cret" {
+		t.Errorf("run.json = %s", data)
+	}
+
+	// latency.hlog: readable interval log.
+	hf, err := os.Open(filepath.Join(out, "latency.hlog"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hf.Close()
+	ivs, err := latency.ReadLog(hf)
+	if err != nil || len(ivs) == 0 {
+		t.Errorf("latency.hlog: %d intervals, %v", len(ivs), err)
+	}
+}
+
+func TestLoadExitCodes(t *testing.T) {
+	pkiDir, _ := testLoadPKI(t)
+	strict := startLoadOrigin(t, origin.Strict)
+	base := func(extra ...string) []string {
+		return append([]string{"load", "--pki", pkiDir, "--target", strict.URL(), "--connect-to", strict.Addr(), "--duration", "300ms", "--rate", "20"}, extra...)
+	}
+	tests := []struct {
+		name     string
+		args     []string
+		want     int
+		wantErr  string // in stderr
+		noOutput bool
+	}{
+		{"rejected identity fails", base("--identity", "chain.untrusted-root"), exitFail, "requests failed", false},
+		{"unreachable is inconclusive", []string{"load", "--pki", pkiDir, "--target", "https://origin.test/", "--connect-to", "127.0.0.1:1", "--duration", "200ms", "--rate", "10", "--connect-attempts", "1"}, exitInconclusive, "unreachable", false},
+		{"missing pki", []string{"load", "--target", "https://origin.test/"}, exitUsage, "--pki is required", true},
+		{"missing out", base(), exitUsage, "--out is required", true},
+		{"bad rate", base("--rate", "fast"), exitUsage, "--rate", true},
+		{"bad rate period", base("--rate", "10/never"), exitUsage, "--rate", true},
+		{"unknown identity", base("--identity", "chain.nope"), exitUsage, "--identity", true},
+		{"keepalive out of range", base("--keepalive", "200s"), exitUsage, "--keepalive", true},
+		{"zero pops", base("--pops", "0"), exitUsage, "--pops", true},
+		{"shield with pops", base("--origin-shield", "--pops", "2"), exitUsage, "--origin-shield", true},
+		{"bad shard", base("--shard", "3/2"), exitUsage, "--shard", true},
+		{"bad reuse", base("--reuse", "maybe"), exitUsage, "--reuse", true},
+		{"bad header", base("--header", "novalue"), exitUsage, "--header", true},
+		{"bad arrival", base("--arrival", "sine"), exitUsage, "--arrival", true},
+		{"bad server roots", base("--server-roots", "/nonexistent.pem"), exitUsage, "--server-roots", true},
+		{"http target", []string{"load", "--pki", pkiDir, "--target", "http://origin.test/"}, exitUsage, "--target", true},
+		{"bad flag", base("--no-such-flag"), exitUsage, "no-such-flag", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "out")
+			args := tt.args
+			if tt.name != "missing out" && tt.name != "missing pki" {
+				args = append(args, "--out", out)
+			}
+			var stdout, stderr bytes.Buffer
+			code := run(args, &stdout, &stderr)
+			if code != tt.want || !strings.Contains(stderr.String(), tt.wantErr) {
+				t.Fatalf("exit %d, want %d; stderr %q should mention %q", code, tt.want, stderr.String(), tt.wantErr)
+			}
+			_, err := os.Stat(filepath.Join(out, "summary.json"))
+			if tt.noOutput && err == nil {
+				t.Errorf("summary.json written for an invalid invocation")
+			}
+			if !tt.noOutput && err != nil {
+				t.Errorf("summary.json not written: %v", err)
+			}
+		})
+	}
+}
+
+func TestLoadInterruptedStillWritesOutputs(t *testing.T) {
+	pkiDir, _ := testLoadPKI(t)
+	srv := startLoadOrigin(t, origin.Strict)
+	out := t.TempDir()
+	root := newRootCmd()
+	var stdout, stderr bytes.Buffer
+	root.SetOut(&stdout)
+	root.SetErr(&stderr)
+	root.SetArgs([]string{"load", "--pki", pkiDir, "--target", srv.URL(), "--connect-to", srv.Addr(), "--rate", "40", "--duration", "30s", "--out", out})
+	ctx, cancel := context.WithTimeout(context.Background(), 800*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	err := root.ExecuteContext(ctx)
+	if d := time.Since(start); d > 6*time.Second {
+		t.Errorf("interrupted load took %v", d)
+	}
+	var ee *exitError
+	if !errors.As(err, &ee) || ee.code != exitInconclusive {
+		t.Fatalf("error = %v, want an inconclusive (exit 3) error", err)
+	}
+	doc := readSummary(t, out)
+	if doc.Verdict != "inconclusive" || !doc.Load.Interrupted || doc.Load.Requests == 0 {
+		t.Errorf("summary.json = %+v", doc)
+	}
+	data, err := os.ReadFile(filepath.Join(out, "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lines := int64(bytes.Count(data, []byte("\n"))); lines != doc.Load.Requests {
+		t.Errorf("results.json has %d lines, summary %d requests", lines, doc.Load.Requests)
+	}
+	for _, name := range []string{"run.json", "latency.hlog"} {
+		if _, err := os.Stat(filepath.Join(out, name)); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+func TestParseRateAndArrival(t *testing.T) {
+	rates := []struct {
+		in   string
+		want float64
+	}{
+		{"50", 50}, {"100/1s", 100}, {"10/100ms", 100}, {"1/2s", 0.5}, {"2.5", 2.5},
+	}
+	for _, tt := range rates {
+		got, err := parseRate(tt.in)
+		if err != nil || got != tt.want {
+			t.Errorf("parseRate(%q) = %v, %v; want %v", tt.in, got, err, tt.want)
+		}
+	}
+	for _, bad := range []string{"", "0", "-1", "x/1s", "10/0s", "10/", "1e9"} {
+		if _, err := parseRate(bad); err == nil {
+			t.Errorf("parseRate(%q) accepted", bad)
+		}
+	}
+	arrivals := []struct {
+		in           string
+		wantRequests int64
+	}{
+		{"constant", 100}, {"ramp:0", 50}, {"steps:10,30", 40}, {"idle-gaps:500ms,1500ms", 25},
+	}
+	for _, tt := range arrivals {
+		s, err := parseArrival(tt.in, 50, 2*time.Second)
+		if err != nil || s.Requests() != tt.wantRequests {
+			t.Errorf("parseArrival(%q) = %d requests, %v; want %d", tt.in, s.Requests(), err, tt.wantRequests)
+		}
+	}
+	for _, bad := range []string{"sine", "constant:1", "ramp:x", "steps:", "steps:1,x", "idle-gaps:1s", "idle-gaps:0s,1s"} {
+		if _, err := parseArrival(bad, 50, time.Second); err == nil {
+			t.Errorf("parseArrival(%q) accepted", bad)
+		}
+	}
+}
