@@ -37,9 +37,10 @@ type Report struct {
 
 // Engine runs one CloudFront-shaped load run.
 type Engine struct {
-	r    *resolved
-	pops []*pop
-	used atomic.Bool
+	r     *resolved
+	pops  []*pop
+	dials chan *conn
+	used  atomic.Bool
 }
 
 // New resolves the options and builds the pools (transports are built
@@ -49,10 +50,10 @@ func New(opts ...Option) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{r: r}
+	e := &Engine{r: r, dials: make(chan *conn, 4096)}
 	ids := new(atomic.Uint64)
 	for i := 0; i < r.pops; i++ {
-		e.pops = append(e.pops, newPop(i, r, ids))
+		e.pops = append(e.pops, newPop(i, r, ids, e.dials))
 	}
 	return e, nil
 }
@@ -174,6 +175,8 @@ consume:
 			if err := c.take(res, fl.take(res.Seq)); err != nil && writeErr == nil {
 				writeErr = err
 			}
+		case cn := <-e.dials:
+			c.dialed(cn)
 		case now := <-tick.C:
 			if err := c.flush(now, resultsW); err != nil && writeErr == nil {
 				writeErr = err
@@ -191,6 +194,14 @@ consume:
 	forced.Wait()
 	for _, p := range e.pops {
 		p.tr.CloseIdleConnections()
+	}
+	for drained := false; !drained; {
+		select {
+		case cn := <-e.dials:
+			c.dialed(cn)
+		default:
+			drained = true
+		}
 	}
 	if err := c.flush(ended, resultsW); err != nil && writeErr == nil {
 		writeErr = err
@@ -293,16 +304,6 @@ func (c *consumer) take(res *vegeta.Result, t *reqTrace) error {
 			rec.TLSVersion, rec.TLSCipher, rec.TLSCurve, rec.TLSResumed = in.version, in.cipher, in.curve, in.resumed
 			if !t.reused {
 				rec.DNS, rec.Connect, rec.TLSHandshake, rec.ConnectAttempt = in.dns, in.connect, in.handshake, in.attempt
-				if in.dns > 0 {
-					c.set.Record(PhaseDNS, pop, in.dns)
-				}
-				c.set.Record(PhaseConnect, pop, in.connect)
-				if in.resumed {
-					c.set.Record(PhaseTLSResumed, pop, in.handshake)
-				} else {
-					c.set.Record(PhaseTLSFull, pop, in.handshake)
-				}
-				c.negotiated[in.version+" "+in.cipher+" "+in.curve]++
 			}
 		}
 	}
@@ -332,6 +333,23 @@ func (c *consumer) take(res *vegeta.Result, t *reqTrace) error {
 		return c.enc(rec)
 	}
 	return nil
+}
+
+// dialed records a new connection's phases: every connection the dialer
+// made, whether or not a request was waiting for it.
+func (c *consumer) dialed(cn *conn) {
+	in := &cn.info
+	pop := cn.p.id
+	if in.dns > 0 {
+		c.set.Record(PhaseDNS, pop, in.dns)
+	}
+	c.set.Record(PhaseConnect, pop, in.connect)
+	if in.resumed {
+		c.set.Record(PhaseTLSResumed, pop, in.handshake)
+	} else {
+		c.set.Record(PhaseTLSFull, pop, in.handshake)
+	}
+	c.negotiated[in.version+" "+in.cipher+" "+in.curve]++
 }
 
 func (c *consumer) flush(now time.Time, w *bufio.Writer) error {
@@ -398,6 +416,7 @@ func (c *consumer) summary(ended time.Time, interrupted bool) Summary {
 		t := c.tallies[i]
 		st := p.c.stats()
 		s.Dial.add(st)
+		s.UnrecordedConnections += p.c.unrecorded.Load()
 		reused += t.reused
 		withConn += t.withConn
 		for k, v := range t.errorsByClass {

@@ -365,6 +365,12 @@ func TestAccountingMatchesTheOrigin(t *testing.T) {
 				t.Errorf("origin saw %d connections, %d full + %d resumed handshakes, %d requests; client reports %d, %d + %d, %d",
 					st.Connections, st.FullHandshakes, st.ResumedHandshakes, st.Requests, s.Connections, s.Handshakes.Full, s.Handshakes.Resumed, s.Requests)
 			}
+			if got := s.Latency[PhaseConnect].Count; got != s.Connections {
+				t.Errorf("connect latency has %d samples for %d connections", got, s.Connections)
+			}
+			if got := s.Latency[PhaseTLSFull].Count + s.Latency[PhaseTLSResumed].Count; got != s.Handshakes.Full+s.Handshakes.Resumed {
+				t.Errorf("TLS latency has %d samples for %d handshakes", got, s.Handshakes.Full+s.Handshakes.Resumed)
+			}
 			tt.check(t, s)
 		})
 	}

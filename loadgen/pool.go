@@ -24,6 +24,7 @@ type pop struct {
 	via   string // "1.1 <id>.cloudfront.net (CloudFront)"
 	state atomic.Pointer[popState]
 	ids   *atomic.Uint64 // connection ids, shared by every pop of a run
+	dials chan<- *conn   // every new connection, for the consumer's histograms
 	c     counters
 
 	mu   sync.Mutex
@@ -43,7 +44,7 @@ type popState struct {
 type counters struct {
 	dials, connections, connectFailures      atomic.Int64
 	full, resumed, handshakeFailures, closed atomic.Int64
-	retries                                  atomic.Int64
+	retries, unrecorded                      atomic.Int64
 }
 
 // DialStats are a pop's (or a run's) connection counters.
@@ -81,8 +82,8 @@ func (s *DialStats) add(o DialStats) {
 	s.Retries += o.Retries
 }
 
-func newPop(id int, r *resolved, ids *atomic.Uint64) *pop {
-	p := &pop{id: id, r: r, ids: ids, live: map[*conn]struct{}{}}
+func newPop(id int, r *resolved, ids *atomic.Uint64, dials chan<- *conn) *pop {
+	p := &pop{id: id, r: r, ids: ids, dials: dials, live: map[*conn]struct{}{}}
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	p.via = "1.1 " + hex.EncodeToString(b[:]) + ".cloudfront.net (CloudFront)"
@@ -247,6 +248,12 @@ func (p *pop) dialOnce(ctx context.Context, attempt int) (*conn, error) {
 	p.mu.Lock()
 	p.live[c] = struct{}{}
 	p.mu.Unlock()
+	select {
+	case p.dials <- c:
+	default:
+		// The consumer is far behind: count the sample as lost rather than stall the dial.
+		p.c.unrecorded.Add(1)
+	}
 	return c, nil
 }
 
@@ -274,6 +281,10 @@ type conn struct {
 	p    *pop
 	info dialInfo
 	once sync.Once
+	// used is set by the first request that gets the connection: the
+	// transport marks a connection it dialled for one request but parked
+	// idle as reused, so httptrace's Reused cannot tell.
+	used atomic.Bool
 }
 
 func (c *conn) Close() error {

@@ -57,10 +57,15 @@ type Summary struct {
 	Connections int64      `json:"connections"`
 	Handshakes  Handshakes `json:"handshakes"`
 	Dial        DialStats  `json:"dial"`
-	// ReuseRatio is the share of requests served on a reused connection.
+	// ReuseRatio is the share of requests served on a connection an
+	// earlier request used (the first request on a connection counts as new).
 	ReuseRatio float64 `json:"reuse_ratio"`
 	// Negotiated counts new connections by "version cipher curve".
-	Negotiated map[string]int64 `json:"negotiated,omitempty"`
+	// Connect and TLS phase latencies cover every connection the dialer
+	// made; UnrecordedConnections counts those whose timing was lost
+	// because the consumer fell behind.
+	Negotiated            map[string]int64 `json:"negotiated,omitempty"`
+	UnrecordedConnections int64            `json:"unrecorded_connections,omitempty"`
 	// Identities counts successful requests by the client identity their
 	// connection presented.
 	Identities map[string]int64 `json:"identities,omitempty"`

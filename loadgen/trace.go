@@ -32,6 +32,9 @@ type reqTrace struct {
 func (t *reqTrace) gotConn(info httptrace.GotConnInfo) {
 	c, _ := info.Conn.(*conn)
 	t.conn, t.reused = c, info.Reused
+	if c != nil {
+		t.reused = !c.used.CompareAndSwap(false, true)
+	}
 }
 
 func (t *reqTrace) gotFirstResponseByte() { t.firstByte = time.Now() }
