@@ -1,0 +1,104 @@
+package latency
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// Phases of a request's total latency: from the actual send, and from the
+// send time the schedule intended (wrk2 style), which keeps coordinated
+// omission visible when the generator or the origin falls behind.
+const (
+	PhaseTotal     = "total"
+	PhaseCorrected = "total_corrected"
+)
+
+// RecordTotal records a request's latency both from its actual send and
+// from its intended send time (never before the actual send).
+func (s *Set) RecordTotal(pop int, intended, sent, end time.Time) {
+	s.Record(PhaseTotal, pop, end.Sub(sent))
+	if intended.After(sent) {
+		intended = sent
+	}
+	s.Record(PhaseCorrected, pop, end.Sub(intended))
+}
+
+// LogWriter writes interval histograms to an HdrHistogram log (format
+// version 1.3, as hdrhistogram-go and the Java HdrHistogram tools read it).
+// Interval timestamps are seconds relative to the log's base time, which is
+// the start time rounded down to a whole second (the BaseTime header carries
+// whole seconds only).
+type LogWriter struct {
+	w    *hdrhistogram.HistogramLogWriter
+	base int64 // ms since the epoch
+}
+
+// NewLogWriter writes the log's header: format version, start time, base
+// time, an optional comment and the legend.
+func NewLogWriter(w io.Writer, start time.Time, comment string) (*LogWriter, error) {
+	startMs := start.UnixMilli()
+	base := startMs - startMs%1000
+	hw := hdrhistogram.NewHistogramLogWriter(w)
+	hw.SetBaseTime(base)
+	lw := &LogWriter{w: hw, base: base}
+	var errs []error
+	errs = append(errs, hw.OutputLogFormatVersion())
+	if comment != "" {
+		errs = append(errs, hw.OutputComment(" "+strings.NewReplacer("\n", " ", "\r", " ").Replace(comment)))
+	}
+	errs = append(errs, hw.OutputStartTime(startMs), hw.OutputBaseTime(base), hw.OutputLegend())
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("latency: write log header: %w", err)
+	}
+	return lw, nil
+}
+
+// Write writes h as the interval [from, to) under tag.
+func (lw *LogWriter) Write(tag string, h *Histogram, from, to time.Time) error {
+	hh := h.h
+	hh.SetTag(tag)
+	hh.SetStartTimeMs(from.UnixMilli())
+	hh.SetEndTimeMs(to.UnixMilli())
+	if err := lw.w.OutputIntervalHistogram(hh); err != nil {
+		return fmt.Errorf("latency: write interval %s: %w", tag, err)
+	}
+	return nil
+}
+
+// Interval is one interval histogram read back from a log.
+type Interval struct {
+	Key        Key
+	Start, End time.Time
+	Histogram  *Histogram
+}
+
+// ReadLog reads every interval histogram of an HdrHistogram log written by
+// LogWriter (tags must be Key tags).
+func ReadLog(r io.Reader) ([]Interval, error) {
+	lr := hdrhistogram.NewHistogramLogReader(r)
+	var out []Interval
+	for i := 0; ; i++ {
+		hh, err := lr.NextIntervalHistogram()
+		if err != nil {
+			return out, fmt.Errorf("latency: read log interval %d: %w", i+1, err)
+		}
+		if hh == nil {
+			return out, nil
+		}
+		k, err := ParseTag(hh.Tag())
+		if err != nil {
+			return out, err
+		}
+		out = append(out, Interval{
+			Key:       k,
+			Start:     time.UnixMilli(hh.StartTimeMs()),
+			End:       time.UnixMilli(hh.EndTimeMs()),
+			Histogram: FromHDR(hh),
+		})
+	}
+}
