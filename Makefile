@@ -7,8 +7,10 @@ PKGS    := ./...
 
 all: build
 
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+
 build:
-	$(GO) build -o $(BIN) ./cmd/originproof
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/originproof
 
 ## test: vet and every test (unit, CLI, real-server matrix where installed)
 test: lint

@@ -22,37 +22,25 @@ import (
 
 var (
 	loadPKIOnce sync.Once
-	loadPKIDir  string
 	loadPKI     *fixtures.PKI
 	loadPKIErr  error
 )
 
-// testLoadPKI writes one PKI directory for the package's tests.
+// testLoadPKI generates one PKI for the package's tests and writes it to a
+// directory of the calling test.
 func testLoadPKI(t *testing.T) (string, *fixtures.PKI) {
 	t.Helper()
 	loadPKIOnce.Do(func() {
 		loadPKI, loadPKIErr = fixtures.Generate(fixtures.Options{ServerName: "origin.test"})
-		if loadPKIErr != nil {
-			return
-		}
-		loadPKIDir, loadPKIErr = os.MkdirTemp("", "originproof-load-pki-")
-		if loadPKIErr != nil {
-			return
-		}
-		loadPKIErr = loadPKI.WriteDir(loadPKIDir, true)
 	})
 	if loadPKIErr != nil {
 		t.Fatal(loadPKIErr)
 	}
-	return loadPKIDir, loadPKI
-}
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if loadPKIDir != "" {
-		os.RemoveAll(loadPKIDir)
+	dir := filepath.Join(t.TempDir(), "pki")
+	if err := loadPKI.WriteDir(dir, false); err != nil {
+		t.Fatal(err)
 	}
-	os.Exit(code)
+	return dir, loadPKI
 }
 
 func startLoadOrigin(t *testing.T, profile string) *origin.Server {

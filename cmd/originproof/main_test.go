@@ -1,0 +1,105 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"originproof": func() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) },
+	})
+}
+
+// TestScripts runs the end-to-end CLI scripts in testdata/script.
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir:                 "testdata/script",
+		RequireExplicitExec: true,
+		Cmds: map[string]func(*testscript.TestScript, bool, []string){
+			"rc":       cmdRC,
+			"freeport": cmdFreePort,
+			"waitport": cmdWaitPort,
+		},
+		Condition: needTool,
+	})
+}
+
+// needTool answers the condition need:TOOL. A missing tool skips the script
+// unless ORIGINPROOF_REQUIRE_TOOLS is set (CI sets it, so nothing that
+// should run is silently skipped there).
+func needTool(cond string) (bool, error) {
+	tool, ok := strings.CutPrefix(cond, "need:")
+	if !ok {
+		return false, fmt.Errorf("unknown condition %q", cond)
+	}
+	if _, err := exec.LookPath(tool); err != nil {
+		if os.Getenv("ORIGINPROOF_REQUIRE_TOOLS") != "" {
+			return false, fmt.Errorf("%s is required (ORIGINPROOF_REQUIRE_TOOLS is set) but not installed: apt-get install %s", tool, tool)
+		}
+		return false, nil
+	}
+	return true, nil
+}
+
+// cmdFreePort sets an environment variable to a free loopback port: freeport VAR.
+func cmdFreePort(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: freeport VAR")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		ts.Fatalf("freeport: %v", err)
+	}
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	ln.Close()
+	ts.Setenv(args[0], port)
+}
+
+// cmdWaitPort waits (up to 10 s) until ADDR accepts connections: waitport ADDR.
+func cmdWaitPort(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: waitport ADDR")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if c, err := net.DialTimeout("tcp", args[0], 200*time.Millisecond); err == nil {
+			c.Close()
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	ts.Fatalf("waitport: nothing listens on %s after 10s", args[0])
+}
+
+// cmdRC runs a command and checks its exit code: rc CODE PROG ARGS...
+// (the CLI contract is about exit codes, not only success or failure).
+func cmdRC(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: rc CODE PROG [ARGS...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	if err != nil {
+		ts.Fatalf("rc: bad exit code %q", args[0])
+	}
+	got := 0
+	if err := ts.Exec(args[1], args[2:]...); err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			ts.Fatalf("rc: %v", err)
+		}
+		got = ee.ExitCode()
+	}
+	if got != want {
+		ts.Fatalf("exit code %d, want %d", got, want)
+	}
+}
