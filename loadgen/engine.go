@@ -124,7 +124,9 @@ func (e *Engine) Run(ctx context.Context) (*Report, error) {
 		statuses: map[string]int64{}, negotiated: map[string]int64{}, identities: map[string]int64{},
 	}
 
-	results := atk.Attack(vegeta.NewStaticTargeter(tgt), r.schedule, 0, "originproof")
+	// Bounded by the schedule's length: a generator that falls behind stops
+	// on time with fewer requests sent, and the summary says so.
+	results := atk.Attack(vegeta.NewStaticTargeter(tgt), r.schedule, r.schedule.Duration(), "originproof")
 
 	runCtx, endRun := context.WithCancel(context.Background())
 	defer endRun()

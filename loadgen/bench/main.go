@@ -1,0 +1,683 @@
+// Command bench measures the load generator against baselines, side by side
+// in one run on loopback, and prints one table of ratios (make bench).
+//
+// The origin always runs in its own process (this program started again as
+// a helper), so what is compared is the generator's own CPU time
+// (getrusage): on a small machine the origin would dominate any wall-clock
+// rate. Every section is bounded to a few seconds.
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/originproof/originproof/fixtures"
+	"github.com/originproof/originproof/fixtures/origin"
+	"github.com/originproof/originproof/loadgen"
+	"github.com/originproof/originproof/loadgen/latency"
+)
+
+const serverName = "origin.test"
+
+func main() {
+	if len(os.Args) > 1 && strings.HasPrefix(os.Args[1], "helper-") {
+		if err := helper(os.Args[1], os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, "bench helper:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	quick := flag.Bool("quick", false, "shorter runs (for a smoke test)")
+	only := flag.String("only", "", "run only the sections whose name contains this (keepalive, maxrate, handshake, omission, memory)")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of this process to FILE")
+	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err == nil {
+			_ = pprof.StartCPUProfile(f)
+			defer pprof.StopCPUProfile()
+		}
+	}
+	if err := bench(*quick, *only); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+// row is one line of the result table.
+type row struct {
+	section, metric      string
+	ours, base           float64
+	ratio                float64
+	target, verdict, why string
+}
+
+type env struct {
+	dir    string
+	pki    *fixtures.PKI
+	cert   tls.Certificate
+	roots  *x509.CertPool
+	scale  float64
+	helper []*exec.Cmd
+}
+
+func bench(quick bool, only string) error {
+	dir, err := os.MkdirTemp("", "originproof-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	pki, err := fixtures.Generate(fixtures.Options{ServerName: serverName})
+	if err != nil {
+		return err
+	}
+	if err := pki.WriteDir(filepath.Join(dir, "pki"), false); err != nil {
+		return err
+	}
+	e := &env{dir: dir, pki: pki, cert: pki.Identity("chain.valid").TLSCertificate(), roots: pki.ServerRootPool(), scale: 1}
+	if quick {
+		e.scale = 0.3
+	}
+	defer e.stopHelpers()
+
+	host, _ := os.Hostname()
+	fmt.Printf("originproof make bench — %s, %s/%s, %d CPUs, GOMAXPROCS %d, %s\n",
+		host, runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version())
+	fmt.Printf("command: %s   (origin: a separate process; generator CPU = getrusage user+sys of this process)\n\n", strings.Join(os.Args, " "))
+
+	sections := []struct {
+		name string
+		f    func(*env) ([]row, error)
+	}{
+		{"keepalive", keepAliveCPU}, {"maxrate", maxRate}, {"handshake", handshakeCPU}, {"omission", coordinatedOmission}, {"memory", memory},
+	}
+	var rows []row
+	for _, section := range sections {
+		if !strings.Contains(section.name, only) {
+			continue
+		}
+		rs, err := section.f(e)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, rs...)
+	}
+	tw := tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "section\tmetric\toriginproof\tbaseline\tratio\ttarget\t\tbaseline / limits")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.3f\t%s\t%s\t%s\n", r.section, r.metric, num(r.ours), num(r.base), r.ratio, r.target, r.verdict, r.why)
+	}
+	return tw.Flush()
+}
+
+func num(f float64) string {
+	switch {
+	case f == 0:
+		return "0"
+	case math.Abs(f) >= 1000:
+		return strconv.FormatFloat(f, 'f', 0, 64)
+	case math.Abs(f) >= 10:
+		return strconv.FormatFloat(f, 'f', 1, 64)
+	}
+	return strconv.FormatFloat(f, 'f', 3, 64)
+}
+
+func verdict(ok bool) string {
+	if ok {
+		return "met"
+	}
+	return "MISSED"
+}
+
+// cpu is this process's user+system CPU time.
+func cpu() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func measure(f func() error) (time.Duration, error) {
+	runtime.GC()
+	before := cpu()
+	err := f()
+	return cpu() - before, err
+}
+
+// startHelper starts this program again as an origin and returns its address.
+func (e *env) startHelper(mode string, args ...string) (string, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return "", err
+	}
+	cmd := exec.Command(exe, append([]string{mode, "-pki", filepath.Join(e.dir, "pki")}, args...)...)
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return "", err
+	}
+	_ = stdin // closed when this process exits: the helper stops then
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return "", err
+	}
+	if err := cmd.Start(); err != nil {
+		return "", err
+	}
+	e.helper = append(e.helper, cmd)
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		return "", fmt.Errorf("helper %s: %w", mode, err)
+	}
+	addr, ok := strings.CutPrefix(strings.TrimSpace(line), "listening ")
+	if !ok {
+		return "", fmt.Errorf("helper %s said %q", mode, line)
+	}
+	return addr, nil
+}
+
+func (e *env) stopHelpers() {
+	for _, c := range e.helper {
+		if c.Process != nil {
+			_ = c.Process.Kill()
+			_ = c.Wait()
+		}
+	}
+	e.helper = nil
+}
+
+func targetURL(addr string) string {
+	_, port, _ := net.SplitHostPort(addr)
+	return "https://" + net.JoinHostPort(serverName, port) + "/"
+}
+
+func (e *env) ourOpts(addr string) []loadgen.Option {
+	return []loadgen.Option{
+		loadgen.Target(targetURL(addr)), loadgen.ConnectTo(addr), loadgen.RootCAs(e.roots, "bench"),
+		loadgen.ClientIdentity(loadgen.Identity{Name: "chain.valid", Certificate: &e.cert}),
+		loadgen.Results(io.Discard), loadgen.HistogramLog(io.Discard),
+	}
+}
+
+func runOurs(opts ...loadgen.Option) (*loadgen.Report, error) {
+	eng, err := loadgen.New(opts...)
+	if err != nil {
+		return nil, err
+	}
+	return eng.Run(context.Background())
+}
+
+// plainVegeta runs the Vegeta library as its README shows, with the same
+// pool settings: one transport, keep-alive, HTTP/1.1, mTLS, max
+// connections; results JSON-encoded like `vegeta attack -format json`.
+func (e *env) plainVegeta(addr string, pacer vegeta.Pacer, d time.Duration, maxConns int, keepAlive bool, maxWorkers uint64, each func(*vegeta.Result)) (int64, error) {
+	tlsCfg := &tls.Config{Certificates: []tls.Certificate{e.cert}, RootCAs: e.roots, ServerName: serverName}
+	opts := []func(*vegeta.Attacker){
+		vegeta.TLSConfig(tlsCfg), vegeta.HTTP2(false), vegeta.KeepAlive(keepAlive),
+		vegeta.Connections(maxConns), vegeta.MaxConnections(maxConns), vegeta.Proxy(nil),
+		vegeta.ConnectTo(map[string][]string{net.JoinHostPort(serverName, portOf(addr)): {addr}}),
+	}
+	if maxWorkers > 0 {
+		opts = append(opts, vegeta.MaxWorkers(maxWorkers))
+	}
+	atk := vegeta.NewAttacker(opts...)
+	enc := vegeta.NewJSONEncoder(io.Discard)
+	var n, failed int64
+	for r := range atk.Attack(vegeta.NewStaticTargeter(vegeta.Target{Method: "GET", URL: targetURL(addr)}), pacer, d, "bench") {
+		n++
+		if r.Error != "" {
+			failed++
+		}
+		if each != nil {
+			each(r)
+		}
+		if err := enc.Encode(r); err != nil {
+			return n, err
+		}
+	}
+	if failed > 0 {
+		return n, fmt.Errorf("plain vegeta: %d of %d requests failed", failed, n)
+	}
+	return n, nil
+}
+
+func portOf(addr string) string {
+	_, p, _ := net.SplitHostPort(addr)
+	return p
+}
+
+func (e *env) dur(d time.Duration) time.Duration { return time.Duration(float64(d) * e.scale) }
+
+// keepAliveCPU: generator CPU per request at a fixed rate over pooled
+// connections, originproof (tracing, histograms, results) vs plain Vegeta.
+func keepAliveCPU(e *env) ([]row, error) {
+	addr, err := e.startHelper("helper-origin")
+	if err != nil {
+		return nil, err
+	}
+	defer e.stopHelpers()
+	const rate = 1000
+	d := e.dur(3 * time.Second)
+	var oursPer, basePer []float64
+	for i := 0; i < 2; i++ {
+		var rep *loadgen.Report
+		c, err := measure(func() error {
+			var err error
+			rep, err = runOurs(append(e.ourOpts(addr), loadgen.Pops(1), loadgen.MaxConns(64), loadgen.Rate(rate, d))...)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		if rep.Summary.Errors > 0 {
+			return nil, fmt.Errorf("keep-alive run: %d errors %v", rep.Summary.Errors, rep.Summary.ErrorsByClass)
+		}
+		oursPer = append(oursPer, float64(c.Microseconds())/float64(rep.Summary.Requests))
+		var n int64
+		c, err = measure(func() error {
+			var err error
+			n, err = e.plainVegeta(addr, vegeta.ConstantPacer{Freq: rate, Per: time.Second}, d, 64, true, 0, nil)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		basePer = append(basePer, float64(c.Microseconds())/float64(n))
+	}
+	o, b := minOf(oursPer), minOf(basePer)
+	return []row{{
+		section: "keep-alive mTLS", metric: fmt.Sprintf("CPU µs/request @ %d/s, %v", rate, d),
+		ours: o, base: b, ratio: o / b, target: "≤ 1.0", verdict: verdict(o/b <= 1.0),
+		why: "plain Vegeta lib, same pool (1 transport, 64 conns, HTTP/1.1, mTLS), JSON results; best of 2; getrusage tick ~1–4 ms",
+	}}, nil
+}
+
+// maxRate: the highest rate each generator sustains, asked for far more
+// than a 2-core machine can send.
+func maxRate(e *env) ([]row, error) {
+	addr, err := e.startHelper("helper-origin")
+	if err != nil {
+		return nil, err
+	}
+	defer e.stopHelpers()
+	const ask = 50000
+	d := e.dur(2 * time.Second)
+	start := time.Now()
+	rep, err := runOurs(append(e.ourOpts(addr), loadgen.Pops(1), loadgen.MaxConns(64), loadgen.Rate(ask, d))...)
+	if err != nil {
+		return nil, err
+	}
+	ours := float64(rep.Summary.Success) / time.Since(start).Seconds()
+	start = time.Now()
+	n, err := e.plainVegeta(addr, vegeta.ConstantPacer{Freq: ask, Per: time.Second}, d, 64, true, 0, nil)
+	if err != nil {
+		return nil, err
+	}
+	base := float64(n) / time.Since(start).Seconds()
+	return []row{{
+		section: "keep-alive mTLS", metric: fmt.Sprintf("highest rate sustained (asked %d/s), req/s", ask),
+		ours: ours, base: base, ratio: ours / base, target: "(info)", verdict: "",
+		why: "answered requests / wall time; origin shares the 2 cores, so this bounds the pair, not the generator",
+	}}, nil
+}
+
+// handshakeCPU: full mTLS handshakes per generator CPU-second, no reuse,
+// vs a bare crypto/tls dial loop with the same TLS settings.
+func handshakeCPU(e *env) ([]row, error) {
+	addr, err := e.startHelper("helper-origin")
+	if err != nil {
+		return nil, err
+	}
+	defer e.stopHelpers()
+	const rate = 250
+	d := e.dur(3 * time.Second)
+	var ours, base []float64
+	for i := 0; i < 2; i++ {
+		var rep *loadgen.Report
+		c, err := measure(func() error {
+			var err error
+			rep, err = runOurs(append(e.ourOpts(addr), loadgen.Pops(4), loadgen.Reuse(false), loadgen.Resumption(false), loadgen.Rate(rate, d))...)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		s := rep.Summary
+		if s.Errors > 0 || s.Handshakes.Resumed > 0 {
+			return nil, fmt.Errorf("handshake run: %d errors %v, %d resumed", s.Errors, s.ErrorsByClass, s.Handshakes.Resumed)
+		}
+		ours = append(ours, float64(s.Handshakes.Full)/c.Seconds())
+
+		n := s.Handshakes.Full
+		var done int64
+		c, err = measure(func() error {
+			var err error
+			done, err = e.bareDialLoop(addr, n, 4)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		base = append(base, float64(done)/c.Seconds())
+	}
+	o, b := maxOf(ours), maxOf(base)
+	return []row{{
+		section: "full handshakes", metric: "mTLS handshakes per CPU-second (no reuse)",
+		ours: o, base: b, ratio: o / b, target: "≥ 0.9", verdict: verdict(o/b >= 0.9),
+		why: "bare crypto/tls dial+handshake+close loop, 4 goroutines, same ciphers/curves; ours also sends a GET per connection; best of 2",
+	}}, nil
+}
+
+func (e *env) bareDialLoop(addr string, n int64, par int) (int64, error) {
+	cfg := &tls.Config{
+		Certificates: []tls.Certificate{e.cert}, RootCAs: e.roots, ServerName: serverName,
+		MinVersion: tls.VersionTLS12, CurvePreferences: []tls.CurveID{tls.X25519, tls.CurveP256, tls.CurveP384},
+	}
+	var next, done atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, par)
+	for i := 0; i < par; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for next.Add(1) <= n {
+				raw, err := net.DialTimeout("tcp", addr, 5*time.Second)
+				if err != nil {
+					errs <- err
+					return
+				}
+				tc := tls.Client(raw, cfg)
+				err = tc.Handshake()
+				// Read the server's session tickets so the server side is complete too.
+				_ = tc.Close()
+				if err != nil {
+					errs <- err
+					return
+				}
+				done.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	return done.Load(), <-errs
+}
+
+// coordinatedOmission: the origin stalls every response for a known time;
+// p99/p99.9 measured from the intended send vs the truth computed from the
+// schedule, and vs Vegeta with a worker cap.
+func coordinatedOmission(e *env) ([]row, error) {
+	const rate = 200
+	d := e.dur(4 * time.Second)
+	stallAt, stallFor := d*3/8, d/4
+	const workers = 10
+
+	truth := func(base time.Duration) (p99, p999 time.Duration) {
+		h := latency.New()
+		n := int(float64(rate) * d.Seconds())
+		for i := 0; i < n; i++ {
+			at := time.Duration(float64(i) / rate * float64(time.Second))
+			l := base
+			if at >= stallAt && at < stallAt+stallFor {
+				l += stallAt + stallFor - at
+			}
+			h.Record(l)
+		}
+		return h.Quantile(99), h.Quantile(99.9)
+	}
+
+	run := func(capped bool) (p99, p999, base time.Duration, err error) {
+		addr, err := e.startHelper("helper-stall", "-after", stallAt.String(), "-for", stallFor.String())
+		if err != nil {
+			return 0, 0, 0, err
+		}
+		defer e.stopHelpers()
+		opts := append(e.ourOpts(addr), loadgen.Pops(1), loadgen.MaxConns(256), loadgen.Rate(rate, d))
+		if capped {
+			opts = append(opts, loadgen.MaxWorkers(workers))
+		}
+		rep, err := runOurs(opts...)
+		if err != nil {
+			return 0, 0, 0, err
+		}
+		if rep.Summary.Errors > 0 {
+			return 0, 0, 0, fmt.Errorf("stall run: %v", rep.Summary.ErrorsByClass)
+		}
+		h := rep.Histograms.Merged(loadgen.PhaseCorrected)
+		return h.Quantile(99), h.Quantile(99.9), rep.Histograms.Merged(loadgen.PhaseTotal).Quantile(50), nil
+	}
+	o99, o999, base, err := run(true)
+	if err != nil {
+		return nil, err
+	}
+	u99, _, _, err := run(false)
+	if err != nil {
+		return nil, err
+	}
+	t99, t999 := truth(base)
+
+	// Vegeta with the same worker cap measures from the actual send.
+	addr, err := e.startHelper("helper-stall", "-after", stallAt.String(), "-for", stallFor.String())
+	if err != nil {
+		return nil, err
+	}
+	vh := latency.New()
+	if _, err := e.plainVegeta(addr, vegeta.ConstantPacer{Freq: rate, Per: time.Second}, d, 256, true, workers, func(r *vegeta.Result) { vh.Record(r.Latency) }); err != nil {
+		return nil, err
+	}
+	e.stopHelpers()
+	v99, v999 := vh.Quantile(99), vh.Quantile(99.9)
+
+	rel := func(a, b time.Duration) float64 { return float64(a) / float64(b) }
+	within := func(r float64) bool { return math.Abs(r-1) <= 0.05 }
+	ms := func(x time.Duration) float64 { return float64(x.Microseconds()) / 1e3 }
+	why := fmt.Sprintf("truth from the schedule: %d/s for %v, all responses held %v–%v, base %v", rate, d, stallAt, stallAt+stallFor, base.Round(10*time.Microsecond))
+	return []row{
+		{section: "coordinated omission", metric: fmt.Sprintf("p99 ms, %d workers, vs truth", workers), ours: ms(o99), base: ms(t99), ratio: rel(o99, t99), target: "±5 %", verdict: verdict(within(rel(o99, t99))), why: why},
+		{section: "coordinated omission", metric: fmt.Sprintf("p99.9 ms, %d workers, vs truth", workers), ours: ms(o999), base: ms(t999), ratio: rel(o999, t999), target: "±5 %", verdict: verdict(within(rel(o999, t999))), why: "same run"},
+		{section: "coordinated omission", metric: "p99 ms, unbounded workers, vs truth", ours: ms(u99), base: ms(t99), ratio: rel(u99, t99), target: "±5 %", verdict: verdict(within(rel(u99, t99))), why: "Vegeta's default: workers grow during the stall"},
+		{section: "coordinated omission", metric: fmt.Sprintf("p99 ms vs Vegeta, %d workers", workers), ours: ms(o99), base: ms(v99), ratio: rel(o99, v99), target: "(info)", why: fmt.Sprintf("Vegeta measures from the actual send: its p99 %.1f ms, p99.9 %.1f ms understate the stall", ms(v99), ms(v999))},
+	}, nil
+}
+
+// memory: peak RSS of a generator process for N and 10·N requests.
+func memory(e *env) ([]row, error) {
+	addr, err := e.startHelper("helper-origin")
+	if err != nil {
+		return nil, err
+	}
+	defer e.stopHelpers()
+	const rate = 2500
+	n := int64(float64(1250) * e.scale)
+	rss := func(requests int64) (int64, error) {
+		exe, err := os.Executable()
+		if err != nil {
+			return 0, err
+		}
+		d := time.Duration(float64(requests) / rate * float64(time.Second))
+		cmd := exec.Command(exe, "helper-memory", "-pki", filepath.Join(e.dir, "pki"), "-addr", addr,
+			"-rate", strconv.Itoa(rate), "-duration", d.String(), "-out", e.dir)
+		cmd.Stderr = os.Stderr
+		out, err := cmd.Output()
+		if err != nil {
+			return 0, fmt.Errorf("memory child: %w", err)
+		}
+		var kb, got int64
+		if _, err := fmt.Sscanf(string(out), "maxrss_kb %d requests %d", &kb, &got); err != nil {
+			return 0, fmt.Errorf("memory child said %q", out)
+		}
+		if got != requests {
+			return 0, fmt.Errorf("memory child sent %d requests, want %d", got, requests)
+		}
+		return kb, nil
+	}
+	small, err := rss(n)
+	if err != nil {
+		return nil, err
+	}
+	large, err := rss(10 * n)
+	if err != nil {
+		return nil, err
+	}
+	r := float64(large) / float64(small)
+	return []row{{
+		section: "memory", metric: fmt.Sprintf("peak RSS MiB, %d vs %d requests", 10*n, n),
+		ours: float64(large) / 1024, base: float64(small) / 1024, ratio: r, target: "< 1.2", verdict: verdict(r < 1.2),
+		why: fmt.Sprintf("separate generator processes at %d/s, 4 pops, results.json and latency.hlog to files; /proc/self/status VmHWM", rate),
+	}}, nil
+}
+
+func minOf(v []float64) float64 {
+	m := math.Inf(1)
+	for _, x := range v {
+		m = math.Min(m, x)
+	}
+	return m
+}
+
+func maxOf(v []float64) float64 {
+	m := math.Inf(-1)
+	for _, x := range v {
+		m = math.Max(m, x)
+	}
+	return m
+}
+
+// helper runs the program's child roles.
+func helper(mode string, args []string) error {
+	fs := flag.NewFlagSet(mode, flag.ContinueOnError)
+	pkiDir := fs.String("pki", "", "PKI directory")
+	after := fs.Duration("after", 0, "stall: hold responses from this long after the first request")
+	hold := fs.Duration("for", 0, "stall: for this long")
+	addr := fs.String("addr", "", "memory: origin address")
+	rate := fs.Int("rate", 0, "memory: rate")
+	d := fs.Duration("duration", 0, "memory: duration")
+	out := fs.String("out", "", "memory: directory for results")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	pki, err := fixtures.LoadDir(*pkiDir)
+	if err != nil {
+		return err
+	}
+	switch mode {
+	case "helper-origin":
+		srv, err := origin.Start(origin.Config{PKI: pki, Profile: origin.Strict, Addr: "127.0.0.1:0"})
+		if err != nil {
+			return err
+		}
+		fmt.Printf("listening %s\n", srv.Addr())
+		_, _ = io.Copy(io.Discard, os.Stdin) // until the parent goes away
+		return srv.Close()
+	case "helper-stall":
+		return stallOrigin(pki, *after, *hold)
+	case "helper-memory":
+		cert := pki.Identity("chain.valid").TLSCertificate()
+		rf, err := os.CreateTemp(*out, "results-*.json")
+		if err != nil {
+			return err
+		}
+		defer os.Remove(rf.Name())
+		hf, err := os.CreateTemp(*out, "latency-*.hlog")
+		if err != nil {
+			return err
+		}
+		defer os.Remove(hf.Name())
+		rep, err := runOurs(loadgen.Target(targetURL(*addr)), loadgen.ConnectTo(*addr), loadgen.RootCAs(pki.ServerRootPool(), "bench"),
+			loadgen.ClientIdentity(loadgen.Identity{Name: "chain.valid", Certificate: &cert}),
+			loadgen.Results(rf), loadgen.HistogramLog(hf), loadgen.Pops(4), loadgen.Rate(float64(*rate), *d))
+		if err != nil {
+			return err
+		}
+		if rep.Summary.Errors > 0 {
+			return fmt.Errorf("%d errors: %v", rep.Summary.Errors, rep.Summary.ErrorsByClass)
+		}
+		// VmHWM, not getrusage's ru_maxrss: Linux carries ru_maxrss over
+		// from the parent across fork and exec.
+		kb, err := vmHWM()
+		if err != nil {
+			return err
+		}
+		fmt.Printf("maxrss_kb %d requests %d\n", kb, rep.Summary.Requests)
+		return errors.Join(rf.Close(), hf.Close())
+	}
+	return fmt.Errorf("unknown helper %s", mode)
+}
+
+// vmHWM is this process's peak resident set size in KiB.
+func vmHWM() (int64, error) {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			return strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+		}
+	}
+	return 0, errors.New("no VmHWM in /proc/self/status")
+}
+
+// stallOrigin is an mTLS origin that holds every response arriving in
+// [first request + after, + hold) until the end of that window.
+func stallOrigin(pki *fixtures.PKI, after, hold time.Duration) error {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	var once sync.Once
+	var first time.Time
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		now := time.Now()
+		once.Do(func() { first = now })
+		from := first.Add(after)
+		until := from.Add(hold)
+		if !now.Before(from) && now.Before(until) {
+			time.Sleep(time.Until(until))
+		}
+		_, _ = io.WriteString(w, "ok\n")
+	})
+	srv := &http.Server{
+		Handler: h,
+		TLSConfig: &tls.Config{
+			Certificates: []tls.Certificate{pki.ServerCertificate()},
+			ClientAuth:   tls.RequireAndVerifyClientCert,
+			ClientCAs:    pki.ClientRootPool(),
+		},
+		TLSNextProto:      map[string]func(*http.Server, *tls.Conn, http.Handler){},
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	fmt.Printf("listening %s\n", ln.Addr())
+	go func() {
+		_, _ = io.Copy(io.Discard, os.Stdin)
+		_ = srv.Close()
+	}()
+	if err := srv.ServeTLS(ln, "", ""); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
