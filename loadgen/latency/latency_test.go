@@ -237,3 +237,55 @@ func TestSetMergeAndMerged(t *testing.T) {
 		t.Errorf("Phases() = %q, want %q", got, want)
 	}
 }
+
+func TestEncodingDecodesToTheSameHistogram(t *testing.T) {
+	tests := []struct {
+		name   string
+		values map[int64]int64 // value → count
+	}{
+		{"empty", nil},
+		{"one value", map[int64]int64{1500: 1}},
+		{"lowest and highest", map[int64]int64{1: 3, Highest: 2}},
+		{"large counts", map[int64]int64{10: 1 << 40, 1_000_000: 127, 2_000_000: 128, 3_000_000: 1<<62 - 1}},
+		{"dense", func() map[int64]int64 {
+			m := map[int64]int64{}
+			for v := int64(1); v < 5000; v += 3 {
+				m[v] = v % 17
+			}
+			return m
+		}()},
+	}
+	var enc encoder
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := New()
+			for v, n := range tt.values {
+				if n > 0 {
+					if err := h.h.RecordValues(v, n); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			payload, err := enc.encode(h.h)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := hdrhistogram.Decode(payload)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !got.Equals(h.h) {
+				t.Errorf("decoded histogram differs: count %d vs %d, max %d vs %d", got.TotalCount(), h.Count(), got.Max(), h.h.Max())
+			}
+			// The library's own encoding decodes to the same histogram.
+			lib, err := h.h.EncodeV2()
+			if err != nil {
+				t.Fatal(err)
+			}
+			back, err := hdrhistogram.Decode(lib)
+			if err != nil || !back.Equals(got) {
+				t.Errorf("library encoding decodes differently (%v)", err)
+			}
+		})
+	}
+}
