@@ -174,8 +174,12 @@ consume:
 			if !ok {
 				break consume
 			}
-			if err := c.take(res, fl.take(res.Seq)); err != nil && writeErr == nil {
+			t := fl.take(res.Seq)
+			if err := c.take(res, t); err != nil && writeErr == nil {
 				writeErr = err
+			}
+			if t != nil {
+				t.release()
 			}
 		case cn := <-e.dials:
 			c.dialed(cn)
@@ -241,6 +245,25 @@ func (e *Engine) startRotation(ctx context.Context, began time.Time) {
 	}
 }
 
+// hotRecorders are the handles recorded for every request of a pop.
+type hotRecorders struct {
+	total, corrected, ttfb *latency.Recorder
+}
+
+func (c *consumer) recorders(pop int) *hotRecorders {
+	if c.hot == nil {
+		c.hot = make([]hotRecorders, len(c.e.pops))
+		c.sendLag = c.set.Recorder(PhaseSendLag, latency.AllPops)
+	}
+	h := &c.hot[pop]
+	if h.total == nil {
+		h.total = c.set.Recorder(PhaseTotal, pop)
+		h.corrected = c.set.Recorder(PhaseCorrected, pop)
+		h.ttfb = c.set.Recorder(PhaseTTFB, pop)
+	}
+	return h
+}
+
 // consumer owns the histograms and tallies: one goroutine runs it.
 type consumer struct {
 	e            *Engine
@@ -261,6 +284,8 @@ type consumer struct {
 	maxLag       time.Duration
 	progressN    int64
 	progressHist *latency.Histogram
+	hot          []hotRecorders
+	sendLag      *latency.Recorder
 	lastFlush    time.Time
 }
 
@@ -277,9 +302,12 @@ func (c *consumer) take(res *vegeta.Result, t *reqTrace) error {
 	if lag > c.maxLag {
 		c.maxLag = lag
 	}
-	c.set.Record(PhaseSendLag, latency.AllPops, lag)
-	c.set.RecordTotal(pop, intended, sent, end)
-	c.progressHist.Record(res.Latency)
+	hot := c.recorders(pop)
+	c.sendLag.Record(lag)
+	latency.RecordTotal(hot.total, hot.corrected, intended, sent, end)
+	if c.e.r.progress != nil {
+		c.progressHist.Record(res.Latency)
+	}
 	c.progressN++
 
 	rec := &c.rec
@@ -297,7 +325,7 @@ func (c *consumer) take(res *vegeta.Result, t *reqTrace) error {
 		rec.CfID = t.cfID
 		if !t.firstByte.IsZero() {
 			rec.TTFB = t.firstByte.Sub(t.start)
-			c.set.Record(PhaseTTFB, pop, rec.TTFB)
+			hot.ttfb.Record(rec.TTFB)
 		}
 		if cn := t.conn; cn != nil {
 			gotConn, reused = true, t.reused

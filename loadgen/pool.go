@@ -167,7 +167,8 @@ func retryable(err error) bool {
 // because httptrace's TLS hooks do not fire for a custom dialer.
 func (p *pop) dialTLS(ctx context.Context, network, addr string) (net.Conn, error) {
 	attempts := p.r.connectAttempts
-	if t, ok := ctx.Value(traceKey{}).(*reqTrace); ok && t.method != http.MethodGet && t.method != http.MethodHead {
+	// Every request of a run has the same method.
+	if m := p.r.method; m != http.MethodGet && m != http.MethodHead {
 		attempts = 1
 	}
 	var err error

@@ -1,7 +1,6 @@
 package loadgen
 
 import (
-	"context"
 	"encoding/base64"
 	"encoding/binary"
 	"math/rand/v2"
@@ -12,21 +11,36 @@ import (
 	"time"
 )
 
-type traceKey struct{}
-
 // reqTrace is what the client learns about one request while it runs.
 // Its fields are written by the transport's goroutines before RoundTrip
 // returns and read by the result consumer after Vegeta hands the result on.
 type reqTrace struct {
 	seq       uint64
 	pop       int
-	method    string
 	cfID      string
 	start     time.Time
 	firstByte time.Time
 	conn      *conn
 	reused    bool
 	err       error
+	trace     httptrace.ClientTrace // hooks bound to this reqTrace, built once
+}
+
+// traces recycles reqTraces (and their hooks) between requests: the
+// consumer returns each one once it has taken its result.
+var traces = sync.Pool{New: func() any {
+	t := &reqTrace{}
+	t.trace = httptrace.ClientTrace{GotConn: t.gotConn, GotFirstResponseByte: t.gotFirstResponseByte}
+	return t
+}}
+
+func newTrace() *reqTrace { return traces.Get().(*reqTrace) }
+
+// release returns t to the pool; t must not be used afterwards.
+func (t *reqTrace) release() {
+	tr := t.trace
+	*t = reqTrace{trace: tr}
+	traces.Put(t)
 }
 
 func (t *reqTrace) gotConn(info httptrace.GotConnInfo) {
@@ -87,16 +101,13 @@ func (e *edge) RoundTrip(req *http.Request) (*http.Response, error) {
 	delete(h, "X-Vegeta-Seq")
 	delete(h, "X-Vegeta-Attack")
 	p := e.pops[seq%uint64(len(e.pops))]
-	t := &reqTrace{seq: seq, pop: p.id, method: req.Method, cfID: newCfID(), start: time.Now()}
+	t := newTrace()
+	t.seq, t.pop, t.cfID, t.start = seq, p.id, newCfID(), time.Now()
 	h["User-Agent"] = []string{CloudFrontUserAgent}
 	h["X-Amz-Cf-Id"] = []string{t.cfID}
 	h["Via"] = []string{p.via}
 	e.inflight.put(t)
-	ctx := context.WithValue(req.Context(), traceKey{}, t)
-	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
-		GotConn:              t.gotConn,
-		GotFirstResponseByte: t.gotFirstResponseByte,
-	})
+	ctx := httptrace.WithClientTrace(req.Context(), &t.trace)
 	resp, err := p.tr.RoundTrip(req.WithContext(ctx))
 	if err != nil {
 		t.err = err

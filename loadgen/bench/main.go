@@ -24,6 +24,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -234,7 +235,7 @@ func runOurs(opts ...loadgen.Option) (*loadgen.Report, error) {
 // plainVegeta runs the Vegeta library as its README shows, with the same
 // pool settings: one transport, keep-alive, HTTP/1.1, mTLS, max
 // connections; results JSON-encoded like `vegeta attack -format json`.
-func (e *env) plainVegeta(addr string, pacer vegeta.Pacer, d time.Duration, maxConns int, keepAlive bool, maxWorkers uint64, each func(*vegeta.Result)) (int64, error) {
+func (e *env) plainVegeta(addr string, pacer vegeta.Pacer, d time.Duration, maxConns int, keepAlive bool, maxWorkers uint64, encode bool, each func(*vegeta.Result)) (int64, error) {
 	tlsCfg := &tls.Config{Certificates: []tls.Certificate{e.cert}, RootCAs: e.roots, ServerName: serverName}
 	opts := []func(*vegeta.Attacker){
 		vegeta.TLSConfig(tlsCfg), vegeta.HTTP2(false), vegeta.KeepAlive(keepAlive),
@@ -255,8 +256,10 @@ func (e *env) plainVegeta(addr string, pacer vegeta.Pacer, d time.Duration, maxC
 		if each != nil {
 			each(r)
 		}
-		if err := enc.Encode(r); err != nil {
-			return n, err
+		if encode {
+			if err := enc.Encode(r); err != nil {
+				return n, err
+			}
 		}
 	}
 	if failed > 0 {
@@ -273,7 +276,8 @@ func portOf(addr string) string {
 func (e *env) dur(d time.Duration) time.Duration { return time.Duration(float64(d) * e.scale) }
 
 // keepAliveCPU: generator CPU per request at a fixed rate over pooled
-// connections, originproof (tracing, histograms, results) vs plain Vegeta.
+// connections, originproof (tracing and histograms on) vs plain Vegeta;
+// once with results discarded by both, once with both writing JSON results.
 func keepAliveCPU(e *env) ([]row, error) {
 	addr, err := e.startHelper("helper-origin")
 	if err != nil {
@@ -282,38 +286,56 @@ func keepAliveCPU(e *env) ([]row, error) {
 	defer e.stopHelpers()
 	const rate = 1000
 	d := e.dur(3 * time.Second)
-	var oursPer, basePer []float64
-	for i := 0; i < 2; i++ {
-		var rep *loadgen.Report
-		c, err := measure(func() error {
-			var err error
-			rep, err = runOurs(append(e.ourOpts(addr), loadgen.Pops(1), loadgen.MaxConns(64), loadgen.Rate(rate, d))...)
-			return err
+	var rows []row
+	for _, withResults := range []bool{false, true} {
+		var oursPer, basePer []float64
+		for i := 0; i < 3; i++ {
+			var rep *loadgen.Report
+			c, err := measure(func() error {
+				var err error
+				opts := []loadgen.Option{loadgen.Pops(1), loadgen.MaxConns(64), loadgen.Rate(rate, d)}
+				if !withResults {
+					opts = append(opts, loadgen.Results(nil))
+				}
+				rep, err = runOurs(append(e.ourOpts(addr), opts...)...)
+				return err
+			})
+			if err != nil {
+				return nil, err
+			}
+			if rep.Summary.Errors > 0 {
+				return nil, fmt.Errorf("keep-alive run: %d errors %v", rep.Summary.Errors, rep.Summary.ErrorsByClass)
+			}
+			oursPer = append(oursPer, float64(c.Microseconds())/float64(rep.Summary.Requests))
+			var n int64
+			c, err = measure(func() error {
+				var err error
+				n, err = e.plainVegeta(addr, vegeta.ConstantPacer{Freq: rate, Per: time.Second}, d, 64, true, 0, withResults, nil)
+				return err
+			})
+			if err != nil {
+				return nil, err
+			}
+			basePer = append(basePer, float64(c.Microseconds())/float64(n))
+		}
+		o, b := median(oursPer), median(basePer)
+		what := "results discarded by both; ours: histograms + latency.hlog on"
+		if withResults {
+			what = "both write JSON results; ours: + histograms + latency.hlog"
+		}
+		rows = append(rows, row{
+			section: "keep-alive mTLS", metric: fmt.Sprintf("CPU µs/request @ %d/s, %v, %s", rate, d, map[bool]string{false: "no results file", true: "JSON results"}[withResults]),
+			ours: o, base: b, ratio: o / b, target: "≤ 1.0", verdict: verdict(o/b <= 1.0),
+			why: "plain Vegeta lib, same pool (1 transport, 64 conns, HTTP/1.1, mTLS); " + what + "; median of 3",
 		})
-		if err != nil {
-			return nil, err
-		}
-		if rep.Summary.Errors > 0 {
-			return nil, fmt.Errorf("keep-alive run: %d errors %v", rep.Summary.Errors, rep.Summary.ErrorsByClass)
-		}
-		oursPer = append(oursPer, float64(c.Microseconds())/float64(rep.Summary.Requests))
-		var n int64
-		c, err = measure(func() error {
-			var err error
-			n, err = e.plainVegeta(addr, vegeta.ConstantPacer{Freq: rate, Per: time.Second}, d, 64, true, 0, nil)
-			return err
-		})
-		if err != nil {
-			return nil, err
-		}
-		basePer = append(basePer, float64(c.Microseconds())/float64(n))
 	}
-	o, b := minOf(oursPer), minOf(basePer)
-	return []row{{
-		section: "keep-alive mTLS", metric: fmt.Sprintf("CPU µs/request @ %d/s, %v", rate, d),
-		ours: o, base: b, ratio: o / b, target: "≤ 1.0", verdict: verdict(o/b <= 1.0),
-		why: "plain Vegeta lib, same pool (1 transport, 64 conns, HTTP/1.1, mTLS), JSON results; best of 2; getrusage tick ~1–4 ms",
-	}}, nil
+	return rows, nil
+}
+
+func median(v []float64) float64 {
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	return s[len(s)/2]
 }
 
 // maxRate: the highest rate each generator sustains, asked for far more
@@ -333,7 +355,7 @@ func maxRate(e *env) ([]row, error) {
 	}
 	ours := float64(rep.Summary.Success) / time.Since(start).Seconds()
 	start = time.Now()
-	n, err := e.plainVegeta(addr, vegeta.ConstantPacer{Freq: ask, Per: time.Second}, d, 64, true, 0, nil)
+	n, err := e.plainVegeta(addr, vegeta.ConstantPacer{Freq: ask, Per: time.Second}, d, 64, true, 0, true, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -544,7 +566,7 @@ func coordinatedOmission(e *env) ([]row, error) {
 		return nil, err
 	}
 	vh := latency.New()
-	if _, err := e.plainVegeta(addr, vegeta.ConstantPacer{Freq: rate, Per: time.Second}, d, 256, true, workers, func(r *vegeta.Result) { vh.Record(r.Latency) }); err != nil {
+	if _, err := e.plainVegeta(addr, vegeta.ConstantPacer{Freq: rate, Per: time.Second}, d, 256, true, workers, false, func(r *vegeta.Result) { vh.Record(r.Latency) }); err != nil {
 		return nil, err
 	}
 	e.stopHelpers()

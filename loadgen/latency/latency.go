@@ -164,36 +164,52 @@ func ParseTag(tag string) (Key, error) {
 // resets. Histograms are allocated on first use. A Set is owned by one
 // goroutine; Sets of several goroutines combine with Merge.
 type Set struct {
-	cum      map[Key]*Histogram
-	interval map[Key]*Histogram
-	log      *LogWriter
-	from     time.Time
+	cum       map[Key]*Histogram
+	interval  map[Key]*Histogram
+	recorders map[Key]*Recorder
+	log       *LogWriter
+	from      time.Time
 }
 
 // NewSet returns an empty Set whose first interval starts at start. With a
 // nil log, Flush only resets the interval histograms.
 func NewSet(start time.Time, log *LogWriter) *Set {
-	return &Set{cum: map[Key]*Histogram{}, interval: map[Key]*Histogram{}, log: log, from: start}
+	return &Set{cum: map[Key]*Histogram{}, interval: map[Key]*Histogram{}, recorders: map[Key]*Recorder{}, log: log, from: start}
+}
+
+// Recorder records one phase of one pop into a Set: a handle that spares
+// the owner a map lookup per value. It belongs to the Set's goroutine.
+type Recorder struct {
+	cum, interval *Histogram
+}
+
+// Record records d.
+func (r *Recorder) Record(d time.Duration) {
+	r.cum.Record(d)
+	if r.interval != nil {
+		r.interval.Record(d)
+	}
+}
+
+// Recorder returns the handle for phase and pop, creating its histograms.
+func (s *Set) Recorder(phase string, pop int) *Recorder {
+	k := Key{Phase: phase, Pop: pop}
+	if r := s.recorders[k]; r != nil {
+		return r
+	}
+	r := &Recorder{cum: New()}
+	s.cum[k] = r.cum
+	if s.log != nil {
+		r.interval = New()
+		s.interval[k] = r.interval
+	}
+	s.recorders[k] = r
+	return r
 }
 
 // Record records d under phase and pop.
 func (s *Set) Record(phase string, pop int, d time.Duration) {
-	k := Key{Phase: phase, Pop: pop}
-	c := s.cum[k]
-	if c == nil {
-		c = New()
-		s.cum[k] = c
-	}
-	c.Record(d)
-	if s.log == nil {
-		return
-	}
-	i := s.interval[k]
-	if i == nil {
-		i = New()
-		s.interval[k] = i
-	}
-	i.Record(d)
+	s.Recorder(phase, pop).Record(d)
 }
 
 // Flush writes the interval histograms that recorded anything since the

@@ -22,11 +22,17 @@ const (
 // RecordTotal records a request's latency both from its actual send and
 // from its intended send time (never before the actual send).
 func (s *Set) RecordTotal(pop int, intended, sent, end time.Time) {
-	s.Record(PhaseTotal, pop, end.Sub(sent))
+	RecordTotal(s.Recorder(PhaseTotal, pop), s.Recorder(PhaseCorrected, pop), intended, sent, end)
+}
+
+// RecordTotal records into recorder handles: total from the actual send,
+// corrected from the intended send (never before the actual send).
+func RecordTotal(total, corrected *Recorder, intended, sent, end time.Time) {
+	total.Record(end.Sub(sent))
 	if intended.After(sent) {
 		intended = sent
 	}
-	s.Record(PhaseCorrected, pop, end.Sub(intended))
+	corrected.Record(end.Sub(intended))
 }
 
 // LogWriter writes interval histograms to an HdrHistogram log (format
