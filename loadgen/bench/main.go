@@ -514,7 +514,7 @@ func coordinatedOmission(e *env) ([]row, error) {
 	const rate = 200
 	d := e.dur(4 * time.Second)
 	stallAt, stallFor := d*3/8, d/4
-	const workers = 10
+	const workers = 4
 
 	truth := func(base time.Duration) (p99, p999 time.Duration) {
 		h := latency.New()
