@@ -121,7 +121,7 @@ func (e *Engine) Run(ctx context.Context) (*Report, error) {
 	c := &consumer{
 		e: e, began: began, set: latency.NewSet(began, lw), enc: enc,
 		tallies: make([]tally, len(e.pops)), progressHist: latency.New(),
-		statuses: map[string]int64{}, negotiated: map[string]int64{}, identities: map[string]int64{},
+		statuses: map[uint16]int64{}, negotiated: map[string]int64{}, identities: map[string]int64{},
 	}
 
 	// Bounded by the schedule's length: a generator that falls behind stops
@@ -272,7 +272,7 @@ type consumer struct {
 	enc          Encoder
 	rec          Record
 	tallies      []tally
-	statuses     map[string]int64
+	statuses     map[uint16]int64
 	negotiated   map[string]int64
 	identities   map[string]int64
 	requests     int64
@@ -349,7 +349,7 @@ func (c *consumer) take(res *vegeta.Result, t *reqTrace) error {
 			c.identities[t.conn.info.identity]++
 		}
 	}
-	c.statuses[statusKey(res.Code)]++
+	c.statuses[res.Code]++
 	if c.firstSend.IsZero() || sent.Before(c.firstSend) {
 		c.firstSend = sent
 	}
@@ -418,7 +418,7 @@ func (c *consumer) summary(ended time.Time, interrupted bool) Summary {
 		Errors:        c.errors,
 		ErrorRate:     ratio(c.errors, c.requests),
 		ErrorsByClass: map[string]int64{},
-		StatusCodes:   c.statuses,
+		StatusCodes:   map[string]int64{},
 		RateAsked:     round4(r.schedule.MeanRate()),
 		WallS:         round4(ended.Sub(c.began).Seconds()),
 		Interrupted:   interrupted,
@@ -440,6 +440,9 @@ func (c *consumer) summary(ended time.Time, interrupted bool) Summary {
 	}
 	if !interrupted && c.requests < s.Scheduled {
 		s.GeneratorLimited = true
+	}
+	for code, n := range c.statuses {
+		s.StatusCodes[statusKey(code)] = n
 	}
 	var reused, withConn int64
 	for i, p := range c.e.pops {

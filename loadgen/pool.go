@@ -17,15 +17,16 @@ import (
 // pop is one edge location: its own transport, connection pool, TLS
 // session cache and counters.
 type pop struct {
-	id    int
-	r     *resolved
-	tr    *http.Transport
-	net   net.Dialer
-	via   string // "1.1 <id>.cloudfront.net (CloudFront)"
-	state atomic.Pointer[popState]
-	ids   *atomic.Uint64 // connection ids, shared by every pop of a run
-	dials chan<- *conn   // every new connection, for the consumer's histograms
-	c     counters
+	id        int
+	r         *resolved
+	tr        *http.Transport
+	net       net.Dialer
+	via       string   // "1.1 <id>.cloudfront.net (CloudFront)"
+	viaHeader []string // []string{via}
+	state     atomic.Pointer[popState]
+	ids       *atomic.Uint64 // connection ids, shared by every pop of a run
+	dials     chan<- *conn   // every new connection, for the consumer's histograms
+	c         counters
 
 	mu   sync.Mutex
 	live map[*conn]struct{}
@@ -87,6 +88,7 @@ func newPop(id int, r *resolved, ids *atomic.Uint64, dials chan<- *conn) *pop {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	p.via = "1.1 " + hex.EncodeToString(b[:]) + ".cloudfront.net (CloudFront)"
+	p.viaHeader = []string{p.via}
 	p.net = net.Dialer{KeepAlive: -1} // CloudFront's keep-alive is the idle timeout, not TCP probes
 	p.state.Store(p.newState(r.identity, 0))
 	// Built only now, after every option is resolved.

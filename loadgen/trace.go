@@ -86,6 +86,8 @@ func (f *inflight) take(seq uint64) *reqTrace {
 	return t
 }
 
+var userAgent = []string{CloudFrontUserAgent}
+
 // edge is the http.RoundTripper Vegeta's client uses: it turns Vegeta's
 // request into CloudFront's (headers, pop by sequence number) and traces it.
 type edge struct {
@@ -103,9 +105,10 @@ func (e *edge) RoundTrip(req *http.Request) (*http.Response, error) {
 	p := e.pops[seq%uint64(len(e.pops))]
 	t := newTrace()
 	t.seq, t.pop, t.cfID, t.start = seq, p.id, newCfID(), time.Now()
-	h["User-Agent"] = []string{CloudFrontUserAgent}
+	// Shared read-only slices: the transport only reads request headers.
+	h["User-Agent"] = userAgent
 	h["X-Amz-Cf-Id"] = []string{t.cfID}
-	h["Via"] = []string{p.via}
+	h["Via"] = p.viaHeader
 	e.inflight.put(t)
 	ctx := httptrace.WithClientTrace(req.Context(), &t.trace)
 	resp, err := p.tr.RoundTrip(req.WithContext(ctx))
