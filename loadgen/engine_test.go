@@ -524,3 +524,27 @@ func TestRotationUnderLoad(t *testing.T) {
 		})
 	}
 }
+
+func TestMaxConnsCapsEachPop(t *testing.T) {
+	t.Parallel()
+	// 300/s against 20 ms responses needs 6 connections; 2 pops × 2 allowed.
+	srv := startOrigin(t, origin.Config{ResponseDelay: 20 * time.Millisecond})
+	rep := run(t, append(originOpts(t, srv, "chain.valid"), Pops(2), MaxConns(2), Rate(300, 500*time.Millisecond))...)
+	s := rep.Summary
+	if s.Errors != 0 || s.Requests != 150 {
+		t.Fatalf("requests %d, errors %v", s.Requests, s.ErrorsByClass)
+	}
+	if s.Connections > 4 {
+		t.Errorf("connections = %d, more than pops × max-conns = 4", s.Connections)
+	}
+	for _, p := range s.Pops {
+		if p.Connections > 2 {
+			t.Errorf("pop %d opened %d connections, max-conns is 2", p.Pop, p.Connections)
+		}
+	}
+	// Requests queued for a free connection inside the pool: their latency
+	// (from the send) is well above the origin's 20 ms, and TTFB shows it too.
+	if unc := s.Latency[PhaseTotal]; unc.P50 < 40 {
+		t.Errorf("total p50 = %v ms; want the wait for a connection visible (> 40 ms)", unc.P50)
+	}
+}
