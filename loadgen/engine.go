@@ -316,7 +316,8 @@ func (c *consumer) take(res *vegeta.Result, t *reqTrace) error {
 		rec.LatencyCorrected = res.Latency
 	}
 	if !r.keepBodies {
-		rec.Body = nil
+		// The same on every request of a run: kept only when asked for.
+		rec.Body, rec.Headers = nil, nil
 	}
 	var tErr error
 	gotConn, reused := false, false

@@ -259,7 +259,7 @@ func TestResultsReadByVegetaDecoder(t *testing.T) {
 		if r.Pop != int(r.Seq%3) {
 			t.Errorf("seq %d went to pop %d, want %d (round-robin by sequence)", r.Seq, r.Pop, r.Seq%3)
 		}
-		if r.LatencyCorrected < r.Latency || r.Intended.IsZero() || r.CfID == "" || r.TTFB <= 0 || r.ConnID == 0 || r.Body != nil {
+		if r.LatencyCorrected < r.Latency || r.Intended.IsZero() || r.CfID == "" || r.TTFB <= 0 || r.ConnID == 0 || r.Body != nil || r.Headers != nil {
 			t.Errorf("seq %d: record %+v", r.Seq, r)
 		}
 		if !r.ConnReused {

@@ -206,7 +206,8 @@ func MaxWorkers(n uint64) Option { return func(o *options) { o.maxWorkers = n } 
 // Shard makes this run shard i (1-based) of n: it sends 1/n of the rate.
 func Shard(i, n int) Option { return func(o *options) { o.shardIndex, o.shardCount = i, n } }
 
-// KeepBodies keeps response bodies in results.json (off by default).
+// KeepBodies keeps response bodies and headers in results.json (off by
+// default: their fields are null, which Vegeta's tools accept).
 func KeepBodies(on bool) Option { return func(o *options) { o.keepBodies = on } }
 
 // Results streams results.json (one JSON line per request) to w.

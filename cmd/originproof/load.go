@@ -89,7 +89,7 @@ interval log). Exit 0 when every request succeeded, 1 when any failed,
 	fl.BoolVar(&f.originShield, "origin-shield", false, "funnel all traffic through one regional pool (not with --pops)")
 	fl.StringVar(&f.shard, "shard", "", "i/N: run shard i of N (this machine sends 1/N of the rate)")
 	fl.Uint64Var(&f.maxWorkers, "max-workers", 0, "cap on Vegeta's workers (0: unbounded; a cap shows as generator_limited)")
-	fl.BoolVar(&f.keepBodies, "keep-bodies", false, "keep response bodies in results.json")
+	fl.BoolVar(&f.keepBodies, "keep-bodies", false, "keep response bodies and headers in results.json")
 	return cmd
 }
 
