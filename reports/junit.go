@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 )
 
 // JUnit XML (the de-facto schema CI systems read): one testsuite per check
@@ -147,7 +148,7 @@ func (s *Summary) WriteJUnit(w io.Writer) error {
 
 // WriteJUnitFile writes junit.xml atomically.
 func (s *Summary) WriteJUnitFile(path string) error {
-	f, err := os.CreateTemp(dirOf(path), ".junit.*")
+	f, err := os.CreateTemp(filepath.Dir(path), ".junit.*")
 	if err != nil {
 		return err
 	}
@@ -162,13 +163,4 @@ func (s *Summary) WriteJUnitFile(path string) error {
 	}
 	os.Chmod(f.Name(), 0o644)
 	return os.Rename(f.Name(), path)
-}
-
-func dirOf(path string) string {
-	for i := len(path) - 1; i >= 0; i-- {
-		if path[i] == '/' {
-			return path[:i]
-		}
-	}
-	return "."
 }
