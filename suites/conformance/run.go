@@ -209,7 +209,8 @@ func (s *state) fill(sum *reports.Summary) {
 		sum.ClientAuthEnforcedAt = v.Layer
 	}
 	if !b.Date.IsZero() {
-		skew := math.Round(b.Date.Sub(s.started).Seconds()*10) / 10
+		// Date has one-second resolution: centre it before comparing.
+		skew := math.Round(b.Date.Add(500*time.Millisecond).Sub(b.Received).Seconds()*10) / 10
 		sum.ClockSkewS = &skew
 		if math.Abs(skew) > 60 {
 			sum.Warnings = append(sum.Warnings, fmt.Sprintf("the origin's clock is %.0fs off: validity checks near a certificate's edges may be distorted", skew))

@@ -77,6 +77,8 @@ type Result struct {
 	// BodySHA256 is the hex SHA-256 of the response body (at most 1 MiB read).
 	BodySHA256 string
 	Date       time.Time // the response's Date header
+	// Received is when the response headers arrived (for clock skew).
+	Received time.Time
 	Err        error
 	// Renegotiation: the origin sent a TLS 1.2 HelloRequest.
 	Renegotiation bool
@@ -261,7 +263,7 @@ func (c *Conn) Request(ctx context.Context) Result {
 		res.Kind, res.Err = Error, fmt.Errorf("reading the response body: %w", err)
 		return res
 	}
-	res.Kind, res.Status, res.BodySHA256 = Response, resp.StatusCode, hex.EncodeToString(h.Sum(nil))
+	res.Kind, res.Status, res.BodySHA256, res.Received = Response, resp.StatusCode, hex.EncodeToString(h.Sum(nil)), time.Now()
 	if d, err := http.ParseTime(resp.Header.Get("Date")); err == nil {
 		res.Date = d
 	}
