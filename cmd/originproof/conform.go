@@ -169,13 +169,18 @@ func verdictError(cmd string, sum *reports.Summary, runErr error) error {
 // origin asks for certificates, and every check that did not pass.
 func printConformSummary(w io.Writer, sum *reports.Summary, out string) {
 	fmt.Fprintf(w, "%s: %s\n", strings.ToUpper(sum.Verdict), sum.Target)
-	skew := "unknown"
-	if sum.ClockSkewS != nil {
-		skew = fmt.Sprintf("%.1fs", *sum.ClockSkewS)
+	if sum.Verdict == reports.VerdictInconclusive {
+		fmt.Fprintf(w, "  %s\n", sum.VerdictReason)
 	}
-	fmt.Fprintf(w, "  client certificate %s, enforced at %s; origin clock skew %s\n", sum.ClientAuth, sum.ClientAuthEnforcedAt, skew)
+	if sum.ClientAuth != "" {
+		skew := "unknown"
+		if sum.ClockSkewS != nil {
+			skew = fmt.Sprintf("%.1fs", *sum.ClockSkewS)
+		}
+		fmt.Fprintf(w, "  client certificate %s, enforced at %s; origin clock skew %s\n", sum.ClientAuth, sum.ClientAuthEnforcedAt, skew)
+	}
 	for _, c := range sum.Checks {
-		if c.Status == reports.StatusPass || c.Status == reports.StatusSkip {
+		if c.Status == reports.StatusPass || (c.Status == reports.StatusSkip && c.ID != "chain.valid") {
 			continue
 		}
 		fmt.Fprintf(w, "  %-5s %-34s %-6s %s\n", c.Status, c.ID, c.Severity, c.Observed)

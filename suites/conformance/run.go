@@ -67,6 +67,15 @@ func Run(ctx context.Context, cfg Config) (*reports.Summary, error) {
 	s, err := prepare(ctx, &cfg)
 	sum := s.summaryBase()
 	if err != nil {
+		// Nothing was judged: every check is listed, the baseline as the error.
+		for _, c := range checks.Catalogue {
+			rc := reports.Check{ID: c.ID, Group: c.Group, Severity: string(c.Severity), Status: reports.StatusSkip,
+				Expected: c.Expected, Observed: "not run: target unreachable", Layer: "none", Detail: err.Error()}
+			if c.ID == "chain.valid" {
+				rc.Status, rc.Observed = reports.StatusError, err.Error()
+			}
+			sum.Checks = append(sum.Checks, rc)
+		}
 		sum.Verdict, sum.VerdictReason = reports.VerdictInconclusive, err.Error()
 		sum.Finished = time.Now().UTC()
 		return sum, err
