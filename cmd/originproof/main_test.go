@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -26,9 +27,10 @@ func TestScripts(t *testing.T) {
 		Dir:                 "testdata/script",
 		RequireExplicitExec: true,
 		Cmds: map[string]func(*testscript.TestScript, bool, []string){
-			"rc":       cmdRC,
-			"freeport": cmdFreePort,
-			"waitport": cmdWaitPort,
+			"rc":         cmdRC,
+			"freeport":   cmdFreePort,
+			"waitport":   cmdWaitPort,
+			"fakeserver": cmdFakeServer,
 		},
 		Condition: needTool,
 	})
@@ -102,4 +104,36 @@ func cmdRC(ts *testscript.TestScript, neg bool, args []string) {
 	if got != want {
 		ts.Fatalf("exit code %d, want %d", got, want)
 	}
+}
+
+// cmdFakeServer starts a misbehaving TCP server on loopback for the rest of
+// the script and puts its address in VAR: fakeserver silent|garbage VAR.
+// silent accepts and never speaks; garbage answers with a non-TLS banner.
+func cmdFakeServer(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 || (args[0] != "silent" && args[0] != "garbage") {
+		ts.Fatalf("usage: fakeserver silent|garbage VAR")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		ts.Fatalf("fakeserver: %v", err)
+	}
+	ts.Defer(func() { ln.Close() })
+	mode := args[0]
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				if mode == "garbage" {
+					c.Write([]byte("SSH-2.0-OpenSSH_9.2p1 Debian\r\n"))
+				}
+				c.SetReadDeadline(time.Now().Add(30 * time.Second))
+				io.Copy(io.Discard, c)
+			}()
+		}
+	}()
+	ts.Setenv(args[1], ln.Addr().String())
 }

@@ -1,0 +1,137 @@
+// Package conformance is originproof's conformance catalogue as Ginkgo specs
+// and the runner that executes them in-process: it proves an origin lets in
+// the right client certificate, keeps out every wrong one, and presents a
+// server certificate and TLS setup CloudFront accepts.
+package conformance
+
+import (
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/originproof/originproof/checks"
+	"github.com/originproof/originproof/fixtures"
+	"github.com/originproof/originproof/suites/probe"
+)
+
+// Rotation phases.
+const (
+	PhaseOverlap = "overlap"
+	PhasePost    = "post"
+)
+
+// Override changes a check's severity, with the reason recorded.
+type Override struct {
+	Severity checks.Severity
+	Reason   string
+}
+
+// Config is everything a run needs, validated once before RunSpecs: the
+// spec tree never reads flags or the environment.
+type Config struct {
+	// PKI supplies the client identities and the CAs for run-time minting.
+	PKI *fixtures.PKI
+	// Target is where probes connect (address, SNI, Host, path, headers).
+	Target probe.Target
+	// URL is the target as the user gave it (reports).
+	URL string
+	// ServerRoots verify the origin's server certificate (the PKI's server root when nil).
+	ServerRoots *x509.CertPool
+	// ServerRootsName describes ServerRoots in reports ("pki", "system", a file).
+	ServerRootsName string
+	// KnownIntermediates may complete the server chain for server-cert.trusted
+	// (never for server-cert.complete-chain).
+	KnownIntermediates []*x509.Certificate
+	// ExpectIdentityPin makes identity.wrong-identity a must.
+	ExpectIdentityPin bool
+	// ExpectCRL makes revocation.revoked-leaf a must.
+	ExpectCRL bool
+	// RotationPhase is overlap (both roots trusted) or post (current root retired).
+	RotationPhase string
+	// Keepalive is CloudFront's origin keep-alive timeout (5 s).
+	Keepalive time.Duration
+	// IdleBound bounds the probe of when the origin closes idle connections.
+	IdleBound time.Duration
+	// ShortLived is how long the resumption checks' short-lived chains live.
+	ShortLived time.Duration
+	// CloudFrontCert is the real certificate for ACM (optional).
+	CloudFrontCert *fixtures.Identity
+	// FailOnWarn makes a failed should check fail the verdict.
+	FailOnWarn bool
+	// LabelFilter selects check groups (Ginkgo label filter syntax).
+	LabelFilter string
+	// Overrides change severities per check id.
+	Overrides map[string]Override
+	// Version is the tool version written into the summary.
+	Version string
+	// Log receives progress and Ginkgo's own output (discarded when nil).
+	Log io.Writer
+}
+
+// Defaults for the bounded probes.
+const (
+	DefaultKeepalive  = 5 * time.Second
+	DefaultIdleBound  = 12 * time.Second
+	DefaultShortLived = 2 * time.Second
+)
+
+// validate fills defaults and checks the configuration.
+func (c *Config) validate() error {
+	if c.PKI == nil {
+		return errors.New("conformance: a PKI is required")
+	}
+	if c.Target.Addr == "" || c.Target.ServerName == "" {
+		return errors.New("conformance: the target needs an address and a server name")
+	}
+	if c.RotationPhase == "" {
+		c.RotationPhase = PhaseOverlap
+	}
+	if c.RotationPhase != PhaseOverlap && c.RotationPhase != PhasePost {
+		return fmt.Errorf("conformance: rotation phase %q: want overlap or post", c.RotationPhase)
+	}
+	if c.Keepalive == 0 {
+		c.Keepalive = DefaultKeepalive
+	}
+	if c.Keepalive < time.Second || c.Keepalive > 180*time.Second {
+		return fmt.Errorf("conformance: keep-alive %v is outside CloudFront's 1s-180s", c.Keepalive)
+	}
+	if c.IdleBound == 0 {
+		c.IdleBound = DefaultIdleBound
+	}
+	if c.IdleBound < c.Keepalive+time.Second {
+		c.IdleBound = c.Keepalive + 2*time.Second
+	}
+	if c.ShortLived == 0 {
+		c.ShortLived = DefaultShortLived
+	}
+	if c.ServerRoots == nil {
+		c.ServerRoots = c.PKI.ServerRootPool()
+		c.ServerRootsName = "pki"
+		if c.PKI.ServerIntermediate != nil {
+			c.KnownIntermediates = append(c.KnownIntermediates, c.PKI.ServerIntermediate.Cert)
+		}
+	}
+	for id, o := range c.Overrides {
+		if _, ok := checks.Lookup(id); !ok {
+			return fmt.Errorf("conformance: severity override for unknown check %q", id)
+		}
+		if o.Severity != checks.Must && o.Severity != checks.Should && o.Severity != checks.Info {
+			return fmt.Errorf("conformance: severity override for %s: %q is not must, should or info", id, o.Severity)
+		}
+	}
+	if c.Log == nil {
+		c.Log = io.Discard
+	}
+	return nil
+}
+
+// goodIdentity is the baseline identity: chain.valid, or in the post phase
+// the identity minted under the next root.
+func (c *Config) goodIdentity() *fixtures.Identity {
+	if c.RotationPhase == PhasePost {
+		return c.PKI.Identity("rotation.next-accepted")
+	}
+	return c.PKI.Identity("chain.valid")
+}

@@ -1,0 +1,258 @@
+// Package selftest proves the conformance suites against origins that are
+// deliberately wrong: the built originproof binary certifies the strict
+// reference origin and every misconfigured profile, one process per target,
+// in parallel, and each must fail or warn on exactly the checks its profile
+// breaks — no more (false alarms are defects too), no fewer.
+package selftest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/originproof/originproof/fixtures"
+	"github.com/originproof/originproof/fixtures/origin"
+	"github.com/originproof/originproof/reports"
+)
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "originproof-selftest-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "originproof")
+	build := exec.Command("go", "build", "-o", binary, "github.com/originproof/originproof/cmd/originproof")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building originproof:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+type want struct {
+	fail, warn []string
+}
+
+var clientRejects = want{
+	fail: []string{"client-auth.required", "client-auth.in-initial-handshake", "client-auth.bad-proof",
+		"chain.untrusted-root", "chain.self-signed", "chain.impostor-ca", "chain.intermediate-not-ca", "chain.name-constraints", "chain.pathlen-exceeded",
+		"validity.expired", "validity.not-yet-valid", "validity.intermediate-expired",
+		"usage.server-auth-only", "usage.unknown-critical-extension", "strength.rsa-1024", "strength.sha1-signature"},
+	warn: []string{"chain.missing-intermediate", "chain.too-deep", "usage.no-eku", "usage.leaf-is-ca",
+		"identity.wrong-identity", "revocation.revoked-leaf", "resumption.after-expiry"},
+}
+
+// matrix: per reference profile (and flags), the check ids that must fail
+// and warn. Everything else must pass or be skipped.
+var matrix = []struct {
+	profile string
+	flags   []string
+	want    want
+	verdict string
+}{
+	{origin.Strict, nil, want{}, reports.VerdictPass},
+	{origin.Strict, []string{"--expect-identity-pin", "--expect-crl"}, want{}, reports.VerdictPass},
+	{origin.Strict, []string{"--rotation-phase", "post"}, want{fail: []string{"rotation.retired-rejected"}}, reports.VerdictFail},
+	{origin.NoClientAuth, nil, clientRejects, reports.VerdictFail},
+	{origin.OptionalClientAuth, nil, want{fail: []string{"client-auth.required"}}, reports.VerdictFail},
+	{origin.AnyClientCert, nil, want{
+		fail: []string{"chain.untrusted-root", "chain.self-signed", "chain.impostor-ca", "chain.intermediate-not-ca", "chain.name-constraints", "chain.pathlen-exceeded"},
+		warn: []string{"chain.missing-intermediate", "chain.too-deep"}}, reports.VerdictFail},
+	{origin.IgnoreExpiry, nil, want{fail: []string{"validity.expired", "validity.not-yet-valid", "validity.intermediate-expired"}, warn: []string{"resumption.after-expiry"}}, reports.VerdictFail},
+	{origin.NoIdentityPin, nil, want{warn: []string{"identity.wrong-identity"}}, reports.VerdictPass},
+	{origin.NoIdentityPin, []string{"--expect-identity-pin"}, want{fail: []string{"identity.wrong-identity"}}, reports.VerdictFail},
+	{origin.NoCRL, nil, want{warn: []string{"revocation.revoked-leaf"}}, reports.VerdictPass},
+	{origin.NoCRL, []string{"--expect-crl"}, want{fail: []string{"revocation.revoked-leaf"}}, reports.VerdictFail},
+	{origin.CurrentCAOnly, nil, want{fail: []string{"rotation.next-accepted"}}, reports.VerdictFail},
+	{origin.AcceptAnyEKU, nil, want{fail: []string{"usage.server-auth-only"}, warn: []string{"usage.no-eku"}}, reports.VerdictFail},
+	{origin.ShortIdleTimeout, nil, want{fail: []string{"keepalive.idle-compatible"}}, reports.VerdictFail},
+	{origin.IncompleteServerChain, nil, want{fail: []string{"server-cert.complete-chain"}}, reports.VerdictFail},
+	{origin.ExpiredServerCert, nil, want{fail: []string{"server-cert.expiry-horizon"}}, reports.VerdictFail},
+	{origin.WrongServerName, nil, want{fail: []string{"server-cert.hostname"}}, reports.VerdictFail},
+	{origin.LegacyTLS, nil, want{warn: []string{"protocol.legacy-refused"}}, reports.VerdictPass},
+	{origin.HTTPLayerReject, nil, want{}, reports.VerdictPass},
+	{origin.ResumptionSkipsChecks, nil, want{warn: []string{"resumption.after-expiry"}}, reports.VerdictPass},
+}
+
+func TestProfileMatrix(t *testing.T) {
+	if testing.Short() {
+		t.Skip("certifies every reference profile")
+	}
+	pkiDir := t.TempDir()
+	pki, err := fixtures.Generate(fixtures.Options{ServerName: "origin.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pki.WriteDir(pkiDir, true); err != nil {
+		t.Fatal(err)
+	}
+	covered := map[string]bool{}
+	type result struct {
+		sum    *reports.Summary
+		stderr string
+		err    error
+		took   time.Duration
+	}
+	results := make([]result, len(matrix))
+	var wg sync.WaitGroup
+	start := time.Now()
+	for i, row := range matrix {
+		covered[row.profile] = true
+		srv, err := origin.Start(origin.Config{PKI: pki, Profile: row.profile, Addr: "127.0.0.1:0"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer srv.Close()
+		out := filepath.Join(t.TempDir(), "out")
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+			defer cancel()
+			args := append([]string{"conform", "--pki", pkiDir, "--target", srv.URL(), "--connect-to", srv.Addr(), "--out", out}, row.flags...)
+			cmd := exec.CommandContext(ctx, binary, args...)
+			var stderr strings.Builder
+			cmd.Stderr = &stderr
+			t0 := time.Now()
+			runErr := cmd.Run()
+			r := result{stderr: stderr.String(), took: time.Since(t0)}
+			r.sum, r.err = reports.ReadSummary(filepath.Join(out, "summary.json"))
+			if r.err == nil {
+				wantCode := map[string]int{reports.VerdictPass: 0, reports.VerdictFail: 1, reports.VerdictInconclusive: 3}[r.sum.Verdict]
+				if got := cmd.ProcessState.ExitCode(); got != wantCode {
+					r.err = fmt.Errorf("exit code %d for verdict %s (%v)", got, r.sum.Verdict, runErr)
+				}
+			}
+			results[i] = r
+		}()
+	}
+	wg.Wait()
+	t.Logf("%d certifications in parallel took %v", len(matrix), time.Since(start).Round(time.Millisecond))
+	for _, p := range origin.Profiles() {
+		if !covered[p] {
+			t.Errorf("profile %s has no row in the matrix", p)
+		}
+	}
+	for i, row := range matrix {
+		name := row.profile + strings.Join(row.flags, "")
+		t.Run(name, func(t *testing.T) {
+			r := results[i]
+			if r.err != nil {
+				t.Fatalf("%v\n%s", r.err, r.stderr)
+			}
+			var fail, warn, errs []string
+			for _, c := range r.sum.Checks {
+				switch c.Status {
+				case reports.StatusFail:
+					fail = append(fail, c.ID)
+				case reports.StatusWarn:
+					warn = append(warn, c.ID)
+				case reports.StatusError:
+					errs = append(errs, c.ID+": "+c.Observed)
+				}
+			}
+			sort.Strings(fail)
+			sort.Strings(warn)
+			wf, ww := slices.Sorted(slices.Values(row.want.fail)), slices.Sorted(slices.Values(row.want.warn))
+			if !slices.Equal(fail, wf) {
+				t.Errorf("failed checks\n got  %v\n want %v", fail, wf)
+			}
+			if !slices.Equal(warn, ww) {
+				t.Errorf("warned checks\n got  %v\n want %v", warn, ww)
+			}
+			if len(errs) > 0 {
+				t.Errorf("checks errored: %v", errs)
+			}
+			if r.sum.Verdict != row.verdict {
+				t.Errorf("verdict %s (%s), want %s", r.sum.Verdict, r.sum.VerdictReason, row.verdict)
+			}
+			wantAuth := map[string][2]string{
+				origin.NoClientAuth:       {"disabled", "none"},
+				origin.OptionalClientAuth: {"optional", "none"},
+				origin.HTTPLayerReject:    {"optional", "http"},
+			}[row.profile]
+			if wantAuth == [2]string{} {
+				wantAuth = [2]string{"required", "tls"}
+			}
+			if r.sum.ClientAuth != wantAuth[0] || r.sum.ClientAuthEnforcedAt != wantAuth[1] {
+				t.Errorf("client_auth %s enforced at %s, want %s at %s", r.sum.ClientAuth, r.sum.ClientAuthEnforcedAt, wantAuth[0], wantAuth[1])
+			}
+			if r.took > 30*time.Second {
+				t.Errorf("took %v", r.took)
+			}
+		})
+	}
+}
+
+// TestSummaryAndJUnitShape: summary.json carries every field of the SPEC
+// schema for every check, and junit.xml one testcase per check id.
+func TestSummaryAndJUnitShape(t *testing.T) {
+	pkiDir := t.TempDir()
+	pki, err := fixtures.Generate(fixtures.Options{ServerName: "origin.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pki.WriteDir(pkiDir, true); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := origin.Start(origin.Config{PKI: pki, Profile: origin.OptionalClientAuth, Addr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	out := t.TempDir()
+	cmd := exec.Command(binary, "conform", "--pki", pkiDir, "--target", srv.URL(), "--connect-to", srv.Addr(), "--out", out, "--label-filter", "client-auth || chain || server-cert")
+	if b, err := cmd.CombinedOutput(); cmd.ProcessState.ExitCode() != 1 {
+		t.Fatalf("exit %d (%v):\n%s", cmd.ProcessState.ExitCode(), err, b)
+	}
+	raw, err := os.ReadFile(filepath.Join(out, "summary.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"schema_version", "tool", "version", "target", "server_name", "verdict", "client_auth", "client_auth_enforced_at", "clock_skew_s", "fingerprints", "checks"} {
+		if _, ok := doc[k]; !ok {
+			t.Errorf("summary.json lacks %q", k)
+		}
+	}
+	fp := doc["fingerprints"].(map[string]any)
+	if len(fp["server_chain"].([]any)) != 2 || len(fp["client_ca_bundle"].([]any)) != 2 {
+		t.Errorf("fingerprints %v", fp)
+	}
+	ids := map[string]bool{}
+	for _, c := range doc["checks"].([]any) {
+		m := c.(map[string]any)
+		for _, k := range []string{"id", "group", "severity", "status", "expected", "observed", "layer", "detail"} {
+			if _, ok := m[k]; !ok {
+				t.Errorf("check %v lacks %q", m["id"], k)
+			}
+		}
+		ids[m["id"].(string)] = true
+		if g := strings.SplitN(m["id"].(string), ".", 2)[0]; !slices.Contains([]string{"client-auth", "chain", "server-cert"}, g) && m["status"] != "skip" {
+			t.Errorf("%s ran despite the label filter", m["id"])
+		}
+	}
+	junit, err := os.ReadFile(filepath.Join(out, "junit.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkJUnit(t, junit, ids)
+}
