@@ -97,13 +97,13 @@ type Load struct {
 // Phase is one stretch of load with an arrival model.
 type Phase struct {
 	Name     string    `yaml:"name" desc:"phase name used by thresholds (default: the kind)"`
-	Kind     string    `yaml:"kind" required:"true" enum:"warm-up,steady,ramp,steps,idle-gap-storm,rotation-drill" desc:"warm-up and steady: constant rate; ramp: from->to; steps: one rate per step; idle-gap-storm: bursts separated by idle gaps longer than the keep-alive (every burst re-handshakes); rotation-drill: pools switch to the next identity mid-phase"`
+	Kind     string    `yaml:"kind" required:"true" enum:"warm-up,steady,ramp,steps,idle-gap-storm,rotation-drill" desc:"warm-up and steady: constant rate; ramp: from->to; steps: one rate per step; idle-gap-storm: an idle gap longer than the keep-alive (every pooled connection expires), then a burst at rate for duration (every pop re-handshakes at once); rotation-drill: pools switch to the next identity mid-phase"`
 	Rate     float64   `yaml:"rate" desc:"requests per second (warm-up, steady, idle-gap-storm, rotation-drill)"`
 	From     float64   `yaml:"from" desc:"ramp start rate"`
 	To       float64   `yaml:"to" desc:"ramp end rate"`
 	Rates    []float64 `yaml:"rates" desc:"steps: one rate per step"`
 	Step     *Duration `yaml:"step" desc:"steps: duration of each step"`
-	Gap      *Duration `yaml:"gap" desc:"idle-gap-storm: idle time between bursts (must exceed the keep-alive)"`
+	Gap      *Duration `yaml:"gap" desc:"idle-gap-storm: idle time before the burst (must exceed the keep-alive)"`
 	Duration *Duration `yaml:"duration" desc:"phase length (steps: defaults to step x rates)"`
 }
 
