@@ -32,6 +32,10 @@ const (
 	// PopRule says how requests are spread over pops.
 	PopRule = "round-robin by sequence: request n goes to pop n mod pops"
 
+	// RedactedValue stands for a custom header's value in run.json and
+	// summary.json.
+	RedactedValue = "<redacted>"
+
 	// CloudFrontUserAgent is the User-Agent CloudFront sends to origins.
 	CloudFrontUserAgent = "Amazon CloudFront"
 )
@@ -476,8 +480,12 @@ func (r *resolved) config() Config {
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
+		// Origin custom headers are often shared secrets (X-Origin-Verify):
+		// the configuration records that they were sent, not their values.
 		for _, k := range keys {
-			c.Headers[k] = append([]string(nil), r.headers[k]...)
+			for range r.headers[k] {
+				c.Headers[k] = append(c.Headers[k], RedactedValue)
+			}
 		}
 	}
 	if r.rotateTo != nil {

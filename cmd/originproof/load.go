@@ -322,7 +322,7 @@ func runLoad(cmd *cobra.Command, f *loadFlags) error {
 			return writeLoadSummary(w, rep, verdict)
 		}),
 		writeFileWith(filepath.Join(f.out, "run.json"), func(w io.Writer) error {
-			return loadgen.WriteJSON(w, loadgen.NewRunInfo(rep, version, os.Args))
+			return loadgen.WriteJSON(w, loadgen.NewRunInfo(rep, version, redactArgs(os.Args)))
 		}),
 	)
 	s := rep.Summary
@@ -346,6 +346,25 @@ func runLoad(cmd *cobra.Command, f *loadFlags) error {
 		return failedError("load: %d of %d requests failed (%s)", s.Errors, s.Requests, classList(s.ErrorsByClass))
 	}
 	return nil
+}
+
+// redactArgs hides --header values: origin custom headers are often shared secrets.
+func redactArgs(args []string) []string {
+	out := append([]string(nil), args...)
+	for i, a := range out {
+		switch {
+		case a == "--header" && i+1 < len(out):
+			out[i+1] = redactHeader(out[i+1])
+		case strings.HasPrefix(a, "--header="):
+			out[i] = "--header=" + redactHeader(strings.TrimPrefix(a, "--header="))
+		}
+	}
+	return out
+}
+
+func redactHeader(kv string) string {
+	k, _, _ := strings.Cut(kv, ":")
+	return k + ":" + loadgen.RedactedValue
 }
 
 func loadOptionError(err error) error {

@@ -142,7 +142,7 @@ func TestLoadWritesEveryOutput(t *testing.T) {
 	if err := json.Unmarshal(data, &ri); err != nil {
 		t.Fatal(err)
 	}
-	if ri.Version == "" || ri.Machine.CPUs == 0 || ri.Config.Rate != 30 || ri.Config.Headers["X-Origin-Verify"][0] != "s3cret" {
+	if ri.Version == "" || ri.Machine.CPUs == 0 || ri.Config.Rate != 30 || ri.Config.Headers["X-Origin-Verify"][0] != "<redacted>" || bytes.Contains(data, []byte("s3cret")) {
 		t.Errorf("run.json = %s", data)
 	}
 
@@ -247,6 +247,14 @@ func TestLoadInterruptedStillWritesOutputs(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(out, name)); err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
+	}
+}
+
+func TestRedactArgs(t *testing.T) {
+	got := strings.Join(redactArgs([]string{"originproof", "load", "--header", "X-Origin-Verify: s3cret", "--header=X-A:b", "--path", "/"}), " ")
+	want := "originproof load --header X-Origin-Verify:<redacted> --header=X-A:<redacted> --path /"
+	if got != want {
+		t.Errorf("redactArgs = %q, want %q", got, want)
 	}
 }
 
