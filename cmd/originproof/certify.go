@@ -2,7 +2,6 @@ package main
 
 import (
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -274,36 +273,14 @@ func runCertifyLoad(cmd *cobra.Command, s *scenarios.Scenario, env *certifyEnvir
 		c := next.TLSCertificate()
 		opts = append(opts, loadgen.RotateTo(loadgen.Identity{Name: next.CheckID, Certificate: &c}, plan.RotateFrom, plan.RotateUntil))
 	}
-	resultsPath, hlogPath := filepath.Join(out, "results.json"), filepath.Join(out, "latency.hlog")
-	resultsF, err := os.Create(resultsPath)
-	if err != nil {
-		return usageError("certify: --out: %v", err)
-	}
-	defer resultsF.Close()
-	hlogF, err := os.Create(hlogPath)
-	if err != nil {
-		return usageError("certify: --out: %v", err)
-	}
-	defer hlogF.Close()
-	prog := newProgressPrinter(cmd.ErrOrStderr())
-	opts = append(opts, loadgen.Results(resultsF), loadgen.HistogramLog(hlogF), loadgen.OnProgress(prog.print))
-	e, err := loadgen.New(opts...)
-	if err != nil {
-		return loadOptionError(err)
-	}
-	rep, runErr := e.Run(cmd.Context())
-	prog.done()
-	if err := errors.Join(resultsF.Close(), hlogF.Close()); err != nil {
-		return inconclusiveError("certify: writing results: %v", err)
-	}
+	resultsPath := filepath.Join(out, "results.json")
+	rep, runErr := executeLoad(cmd.Context(), cmd.ErrOrStderr(), opts, out, "load")
 	if rep == nil {
-		return inconclusiveError("certify: load: %v", runErr)
+		return runErr
 	}
 	sum.Load = &rep.Summary
-	if err := writeFileWith(filepath.Join(out, "run.json"), func(w io.Writer) error {
-		return loadgen.WriteJSON(w, loadgen.NewRunInfo(rep, version, os.Args))
-	}); err != nil {
-		return inconclusiveError("certify: %v", err)
+	if runErr != nil && cmd.Context().Err() == nil {
+		sum.Warnings = append(sum.Warnings, "load: "+runErr.Error())
 	}
 	rf, err := os.Open(resultsPath)
 	if err != nil {

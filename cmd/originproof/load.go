@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/originproof/originproof/fixtures"
 	"github.com/originproof/originproof/loadgen"
+	"github.com/originproof/originproof/reports"
 )
 
 func init() { register("load", newLoadCmd) }
@@ -290,51 +292,23 @@ func runLoad(cmd *cobra.Command, f *loadFlags) error {
 	if err := os.MkdirAll(f.out, 0o755); err != nil {
 		return usageError("load: --out %s: %v", f.out, err)
 	}
-	resultsF, err := os.Create(filepath.Join(f.out, "results.json"))
-	if err != nil {
-		return usageError("load: --out: %v", err)
-	}
-	defer resultsF.Close()
-	hlogF, err := os.Create(filepath.Join(f.out, "latency.hlog"))
-	if err != nil {
-		return usageError("load: --out: %v", err)
-	}
-	defer hlogF.Close()
-
 	stderr := cmd.ErrOrStderr()
-	prog := newProgressPrinter(stderr)
-	opts = append(opts, loadgen.Results(resultsF), loadgen.HistogramLog(hlogF), loadgen.OnProgress(prog.print))
-	e, err := loadgen.New(opts...)
-	if err != nil {
-		return loadOptionError(err)
+	rep, runErr := executeLoad(cmd.Context(), stderr, opts, f.out, "load")
+	if rep == nil {
+		return runErr
 	}
-	cfg := e.Config()
-	fmt.Fprintf(stderr, "load: %s (SNI %s) as %s: %s over %d pop(s), %d conns each, keep-alive %v\n",
-		cfg.URL, cfg.ServerName, cfg.Identity, cfg.Arrival, cfg.Pops, cfg.MaxConns, time.Duration(cfg.KeepAlive))
-	rep, runErr := e.Run(cmd.Context())
-	prog.done()
-
-	var writeErrs []error
-	writeErrs = append(writeErrs, runErr, resultsF.Close(), hlogF.Close())
 	verdict := loadVerdict(rep.Summary)
-	writeErrs = append(writeErrs,
-		writeFileWith(filepath.Join(f.out, "summary.json"), func(w io.Writer) error {
-			return writeLoadSummary(w, rep, verdict)
-		}),
-		writeFileWith(filepath.Join(f.out, "run.json"), func(w io.Writer) error {
-			return loadgen.WriteJSON(w, loadgen.NewRunInfo(rep, version, redactArgs(os.Args)))
-		}),
-	)
+	sum := reports.New(version, rep.Config.Target, rep.Config.ServerName)
+	sum.Verdict, sum.Load = verdict, &rep.Summary
+	sum.Started, sum.Finished = rep.Started.UTC(), rep.Ended.UTC()
+	writeErr := errors.Join(runErr, sum.WriteFile(filepath.Join(f.out, "summary.json")))
 	s := rep.Summary
 	fmt.Fprintf(cmd.OutOrStdout(), "%s: %d requests (%.1f/s of %.1f/s asked), %d errors, p99 %.2f ms (from intended send %.2f ms), %d connections, %d full + %d resumed handshakes, reuse %.0f%%\n",
 		verdict, s.Requests, s.RateAchieved, s.RateAsked, s.Errors, s.Latency[loadgen.PhaseTotal].P99, s.Latency[loadgen.PhaseCorrected].P99,
 		s.Connections, s.Handshakes.Full, s.Handshakes.Resumed, 100*s.ReuseRatio)
-	if s.GeneratorLimited {
-		fmt.Fprintf(stderr, "load: warning: generator_limited: the generator fell behind its schedule by up to %.0f ms (send lag p99 %.1f ms); the origin was under-driven\n", s.BehindByMs, s.SendLagP99Ms)
-	}
 	fmt.Fprintf(cmd.OutOrStdout(), "wrote %s\n", f.out)
-	if err := errors.Join(writeErrs...); err != nil {
-		return inconclusiveError("load: writing results: %v", err)
+	if writeErr != nil {
+		return inconclusiveError("load: writing results: %v", writeErr)
 	}
 	switch verdict {
 	case "inconclusive":
@@ -346,6 +320,45 @@ func runLoad(cmd *cobra.Command, f *loadFlags) error {
 		return failedError("load: %d of %d requests failed (%s)", s.Errors, s.Requests, classList(s.ErrorsByClass))
 	}
 	return nil
+}
+
+// executeLoad runs one load engine writing results.json, latency.hlog and
+// run.json under out, with progress on stderr. The report is nil only when
+// the engine could not be built; otherwise whatever was measured is
+// returned, with the run's or the writes' error.
+func executeLoad(ctx context.Context, stderr io.Writer, opts []loadgen.Option, out, name string) (*loadgen.Report, error) {
+	resultsF, err := os.Create(filepath.Join(out, "results.json"))
+	if err != nil {
+		return nil, usageError("%s: --out: %v", name, err)
+	}
+	defer resultsF.Close()
+	hlogF, err := os.Create(filepath.Join(out, "latency.hlog"))
+	if err != nil {
+		return nil, usageError("%s: --out: %v", name, err)
+	}
+	defer hlogF.Close()
+	prog := newProgressPrinter(stderr)
+	opts = append(opts, loadgen.Results(resultsF), loadgen.HistogramLog(hlogF), loadgen.OnProgress(prog.print))
+	e, err := loadgen.New(opts...)
+	if err != nil {
+		return nil, loadOptionError(err)
+	}
+	cfg := e.Config()
+	fmt.Fprintf(stderr, "%s: %s (SNI %s) as %s: %s over %d pop(s), %d conns each, keep-alive %v\n",
+		name, cfg.URL, cfg.ServerName, cfg.Identity, cfg.Arrival, cfg.Pops, cfg.MaxConns, time.Duration(cfg.KeepAlive))
+	rep, runErr := e.Run(ctx)
+	prog.done()
+	if rep == nil {
+		return nil, inconclusiveError("%s: %v", name, runErr)
+	}
+	s := rep.Summary
+	if s.GeneratorLimited {
+		fmt.Fprintf(stderr, "%s: warning: generator_limited: the generator fell behind its schedule by up to %.0f ms (send lag p99 %.1f ms); the origin was under-driven\n", name, s.BehindByMs, s.SendLagP99Ms)
+	}
+	return rep, errors.Join(runErr, resultsF.Close(), hlogF.Close(),
+		writeFileWith(filepath.Join(out, "run.json"), func(w io.Writer) error {
+			return loadgen.WriteJSON(w, loadgen.NewRunInfo(rep, version, redactArgs(os.Args)))
+		}))
 }
 
 // redactArgs hides --header values: origin custom headers are often shared secrets.
@@ -395,27 +408,6 @@ func classList(m map[string]int64) string {
 	}
 	sort.Strings(parts)
 	return strings.Join(parts, ", ")
-}
-
-// writeLoadSummary writes summary.json for a load run: the SPEC top-level
-// fields and the load section. The reports package owns the full shape;
-// this is the one place to swap for it.
-func writeLoadSummary(w io.Writer, rep *loadgen.Report, verdict string) error {
-	doc := struct {
-		SchemaVersion int              `json:"schema_version"`
-		Tool          string           `json:"tool"`
-		Version       string           `json:"version"`
-		Target        string           `json:"target"`
-		ServerName    string           `json:"server_name"`
-		Verdict       string           `json:"verdict"`
-		Checks        []struct{}       `json:"checks"`
-		Load          *loadgen.Summary `json:"load"`
-	}{
-		SchemaVersion: 1, Tool: "originproof", Version: version,
-		Target: rep.Config.Target, ServerName: rep.Config.ServerName, Verdict: verdict,
-		Checks: []struct{}{}, Load: &rep.Summary,
-	}
-	return loadgen.WriteJSON(w, doc)
 }
 
 func writeFileWith(path string, write func(io.Writer) error) error {
