@@ -57,7 +57,7 @@ Exit codes: 0 pass, 1 fail, 2 bad scenario or input, 3 inconclusive.`,
 	}
 	cmd.Flags().StringVar(&out, "out", "", "directory for the outputs")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the resolved plan and exit without sending traffic")
-	cmd.Flags().BoolVar(&verbose, "verbosee", false, "show Ginkgo's progress on stderr")
+	cmd.Flags().BoolVar(&verbose, "verbose", false, "show Ginkgo's progress on stderr")
 	return cmd
 }
 
@@ -72,7 +72,7 @@ func loadScenario(path string) (*scenarios.Scenario, error) {
 	return nil, usageError("certify: %s: %v", path, unwrapPath(err))
 }
 
-func runCertify(cmd *cobra.Command, path, out string, dryRun, verbosee bool) error {
+func runCertify(cmd *cobra.Command, path, out string, dryRun, verbose bool) error {
 	s, err := loadScenario(path)
 	if err != nil {
 		return err
@@ -81,22 +81,29 @@ func runCertify(cmd *cobra.Command, path, out string, dryRun, verbosee bool) err
 	if err != nil {
 		return usageError("certify: %s: %v", path, err)
 	}
-	w, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
 	if dryRun {
-		return printPlan(w, s, plan)
+		return printPlan(cmd.OutOrStdout(), s, plan)
 	}
 	if out == "" {
 		return usageError("certify: --out is required (the directory for the outputs)")
 	}
+	_, err = certifyScenario(cmd, s, path, plan, out, verbose)
+	return err
+}
+
+// certifyScenario runs a parsed scenario and writes its outputs; it
+// returns the summary (nil when nothing ran) and the exit error.
+func certifyScenario(cmd *cobra.Command, s *scenarios.Scenario, path string, plan *scenarios.LoadPlan, out string, verbose bool) (*reports.Summary, error) {
+	w, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
 	if err := os.MkdirAll(out, 0o755); err != nil {
-		return usageError("certify: --out %s: %v", out, unwrapPath(err))
+		return nil, usageError("certify: --out %s: %v", out, unwrapPath(err))
 	}
 	env, err := certifyEnv(s, out)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	cfg := env.conformance(s)
-	if verbosee {
+	if verbose {
 		cfg.Log = stderr
 	}
 	stages := 2
@@ -106,13 +113,13 @@ func runCertify(cmd *cobra.Command, path, out string, dryRun, verbosee bool) err
 	fmt.Fprintf(stderr, "[1/%d] conformance: %s (SNI %s via %s)\n", stages, s.Target.URL, s.Target.ServerName, env.addr)
 	sum, runErr := conformance.Run(cmd.Context(), cfg)
 	if sum == nil {
-		return usageError("certify: %v", runErr)
+		return nil, usageError("certify: %v", runErr)
 	}
 	sum.Config["scenario"] = path
 	if plan != nil && runErr == nil && cmd.Context().Err() == nil {
 		fmt.Fprintf(stderr, "[2/%d] load: %d phase(s), %v, %d requests scheduled\n", stages, len(plan.Windows), plan.Schedule.Duration(), plan.Schedule.Requests())
 		if err := runCertifyLoad(cmd, s, env, plan, sum, out); err != nil {
-			return err
+			return sum, err
 		}
 	}
 	sum.Decide(s.Policy.FailOn == "warn")
@@ -121,7 +128,7 @@ func runCertify(cmd *cobra.Command, path, out string, dryRun, verbosee bool) err
 	}
 	fmt.Fprintf(stderr, "[%d/%d] writing %s\n", stages, stages, out)
 	if err := writeConformOutputs(out, sum); err != nil {
-		return err
+		return sum, err
 	}
 	printConformSummary(w, sum, out)
 	for _, t := range sum.Thresholds {
@@ -135,7 +142,7 @@ func runCertify(cmd *cobra.Command, path, out string, dryRun, verbosee bool) err
 		}
 		fmt.Fprintf(w, "  threshold %-18s %-14s %-9s %s (limit %s)\n", t.Name, phase, mark, t.Observed, t.Limit)
 	}
-	return verdictError("certify", sum, runErr)
+	return sum, verdictError("certify", sum, runErr)
 }
 
 // certifyEnvironment is the scenario's target and PKI, resolved.
