@@ -95,12 +95,12 @@ func runCertify(cmd *cobra.Command, path, out string, dryRun, verbose bool) erro
 // returns the summary (nil when nothing ran) and the exit error.
 func certifyScenario(cmd *cobra.Command, s *scenarios.Scenario, path string, plan *scenarios.LoadPlan, out string, verbose bool) (*reports.Summary, error) {
 	w, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		return nil, usageError("certify: --out %s: %v", out, unwrapPath(err))
-	}
 	env, err := certifyEnv(s, out)
 	if err != nil {
 		return nil, err
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return nil, usageError("certify: --out %s: %v", out, unwrapPath(err))
 	}
 	cfg := env.conformance(s)
 	if verbose {

@@ -1,0 +1,124 @@
+package selftest
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/originproof/originproof/fixtures"
+	"github.com/originproof/originproof/fixtures/origin"
+	"github.com/originproof/originproof/reports"
+	"github.com/originproof/originproof/scenarios"
+)
+
+// TestExampleScenarios: every example scenario passes against the strict
+// reference origin and fails (exit 1, with the right check ids or
+// thresholds) against a profile that breaks it.
+func TestExampleScenarios(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs every example scenario twice")
+	}
+	pkiDir := t.TempDir()
+	pki, err := fixtures.Generate(fixtures.Options{ServerName: "origin.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pki.WriteDir(pkiDir, true); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		example, profile string
+		wantCode         int
+		wantFail         []string // failed check ids
+		wantBreach       []string // breached thresholds (phase.name or name)
+	}{
+		{"go-live.yaml", origin.Strict, 0, nil, nil},
+		{"go-live.yaml", origin.NoCRL, 1, []string{"revocation.revoked-leaf"}, nil},
+		{"smoke.yaml", origin.Strict, 0, nil, nil},
+		{"smoke.yaml", origin.OptionalClientAuth, 1, []string{"client-auth.required"}, nil},
+		{"rotation-drill.yaml", origin.Strict, 0, nil, nil},
+		{"rotation-drill.yaml", origin.CurrentCAOnly, 1, []string{"rotation.next-accepted", "rotation.under-load"}, []string{"rotation-drill.error_rate"}},
+		{"origin-shield.yaml", origin.Strict, 0, nil, nil},
+		{"origin-shield.yaml", origin.ShortIdleTimeout, 1, []string{"keepalive.idle-compatible"}, nil},
+	}
+	type result struct {
+		code   int
+		sum    *reports.Summary
+		output string
+	}
+	results := make([]result, len(cases))
+	var wg sync.WaitGroup
+	for i, c := range cases {
+		srv, err := origin.Start(origin.Config{PKI: pki, Profile: c.profile, Addr: "127.0.0.1:0"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer srv.Close()
+		data, err := scenarios.Examples.ReadFile(c.example)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := strings.Replace(string(data), "url: https://origin.example.com/", "url: "+srv.URL()+"\n  connect_to: "+srv.Addr(), 1)
+		text = strings.Replace(text, "dir: pki", "dir: "+pkiDir, 1)
+		dir := t.TempDir()
+		path := filepath.Join(dir, c.example)
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+			defer cancel()
+			out := filepath.Join(dir, "out")
+			cmd := exec.CommandContext(ctx, binary, "certify", path, "--out", out)
+			b, _ := cmd.CombinedOutput()
+			r := result{code: cmd.ProcessState.ExitCode(), output: string(b)}
+			r.sum, _ = reports.ReadSummary(filepath.Join(out, "summary.json"))
+			results[i] = r
+		}()
+	}
+	wg.Wait()
+	for i, c := range cases {
+		t.Run(c.example+"/"+c.profile, func(t *testing.T) {
+			r := results[i]
+			if r.code != c.wantCode || r.sum == nil {
+				t.Fatalf("exit %d, want %d\n%s", r.code, c.wantCode, r.output)
+			}
+			var fail, breached []string
+			for _, ch := range r.sum.Checks {
+				if ch.Status == reports.StatusFail {
+					fail = append(fail, ch.ID)
+				}
+				if ch.Status == reports.StatusError {
+					t.Errorf("%s errored: %s", ch.ID, ch.Observed)
+				}
+			}
+			for _, th := range r.sum.Thresholds {
+				if !th.Held {
+					name := th.Name
+					if th.Phase != "" {
+						name = th.Phase + "." + th.Name
+					}
+					breached = append(breached, name)
+				}
+			}
+			slices.Sort(fail)
+			if !slices.Equal(fail, c.wantFail) {
+				t.Errorf("failed checks %v, want %v\n%s", fail, c.wantFail, r.output)
+			}
+			if !slices.Equal(breached, c.wantBreach) {
+				t.Errorf("breached thresholds %v, want %v\n%s", breached, c.wantBreach, r.output)
+			}
+			if len(r.sum.Thresholds) == 0 || r.sum.Load == nil || r.sum.Load.Requests == 0 {
+				t.Errorf("no load measured: thresholds %v", r.sum.Thresholds)
+			}
+		})
+	}
+}
