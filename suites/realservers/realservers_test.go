@@ -1,0 +1,319 @@
+// Package realservers proves the conformance suites against real origin
+// servers — Debian's nginx, HAProxy, Apache httpd and Caddy — each run as a
+// child process with its correct CloudFront-origin-mTLS configuration and
+// with planted misconfigurations. Every configuration must fail and warn on
+// exactly the check ids its row lists: a miss and a false alarm are both
+// defects. A server whose program is missing is skipped with the Debian
+// package to install, unless ORIGINPROOF_REQUIRE_TOOLS is set (CI).
+package realservers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/originproof/originproof/fixtures"
+	"github.com/originproof/originproof/fixtures/servers"
+	"github.com/originproof/originproof/reports"
+)
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "originproof-realservers-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "originproof")
+	build := exec.Command("go", "build", "-o", binary, "github.com/originproof/originproof/cmd/originproof")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building originproof:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// Row is one server × configuration and what the harness must say about it.
+type Row struct {
+	Server, Config string
+	Fail, Warn     []string
+	Verdict        string
+	ClientAuth     string // summary.json client_auth
+	EnforcedAt     string // summary.json client_auth_enforced_at
+	// RejectLayer is the layer of chain.untrusted-root's rejection ("" when
+	// it is not rejected): nginx rejects at http, the others at tls.
+	RejectLayer string
+	// Harness, when set, is what the harness says today where that differs
+	// from the judgement above (Fail, Warn, Verdict): a defect of the
+	// conformance code, pinned so that it is seen and so that its fix is
+	// noticed (the row then fails until Harness is removed).
+	Harness *Observed
+}
+
+// Observed is a harness judgement: failed, warned and errored check ids and the verdict.
+type Observed struct {
+	Defect              string
+	Fail, Warn, Errored []string
+	Verdict             string
+}
+
+const (
+	pass         = reports.VerdictPass
+	fail         = reports.VerdictFail
+	inconclusive = reports.VerdictInconclusive
+)
+
+var (
+	// OpenSSL (nginx, HAProxy, Apache) accepts a leaf without EKU and a leaf
+	// that is a CA: both are `should` findings on every OpenSSL-based server.
+	opensslWarns = []string{"usage.no-eku", "usage.leaf-is-ca"}
+	// nginx 1.22 has no variable for the client certificate's SAN.
+	nginxWarns = with(opensslWarns, "identity.wrong-identity")
+	// HAProxy has no verify-depth setting: OpenSSL's default depth of 100.
+	haproxyWarns = with(opensslWarns, "chain.too-deep")
+	// Caddy 2.6 (Go 1.19 crypto/x509): no CRL, no depth limit, no EKU or CA
+	// check beyond Go's; and it accepts an RSA-1024 client key (must fail).
+	caddyWarns = with(opensslWarns, "chain.too-deep", "revocation.revoked-leaf")
+	caddyFails = []string{"strength.rsa-1024"}
+	// TLS 1.0 needs @SECLEVEL=0, which also lets RSA-1024 keys and SHA-1 signatures through.
+	seclevel0 = []string{"strength.rsa-1024", "strength.sha1-signature"}
+)
+
+func with(base []string, more ...string) []string { return append(slices.Clone(base), more...) }
+
+// Matrix lists every configuration of every server.
+var Matrix = []Row{
+	// nginx: ssl_verify_client on completes the handshake whatever the
+	// verification result and answers 400: enforced at http.
+	{Server: "nginx", Config: "correct", Warn: nginxWarns, Verdict: pass, ClientAuth: "optional", EnforcedAt: "http", RejectLayer: "http"},
+	{Server: "nginx", Config: "verify-optional", Fail: []string{"client-auth.required"}, Warn: nginxWarns, Verdict: fail, ClientAuth: "optional", EnforcedAt: "none", RejectLayer: "http"},
+	// optional_no_ca lets only "unknown issuer" errors through; with ssl_crl
+	// the CRL lookup for an unknown CA fails too, so only a bare leaf passes.
+	{Server: "nginx", Config: "optional-no-ca", Fail: []string{"client-auth.required"}, Warn: with(nginxWarns, "chain.missing-intermediate"), Verdict: fail, ClientAuth: "optional", EnforcedAt: "none", RejectLayer: "http"},
+	{Server: "nginx", Config: "no-crl", Warn: with(nginxWarns, "revocation.revoked-leaf"), Verdict: pass, ClientAuth: "optional", EnforcedAt: "http", RejectLayer: "http"},
+	{Server: "nginx", Config: "keepalive-2s", Fail: []string{"keepalive.idle-compatible"}, Warn: nginxWarns, Verdict: fail, ClientAuth: "optional", EnforcedAt: "http", RejectLayer: "http"},
+	{Server: "nginx", Config: "leaf-only", Fail: []string{"server-cert.complete-chain"}, Warn: nginxWarns, Verdict: fail, ClientAuth: "optional", EnforcedAt: "http", RejectLayer: "http"},
+	{Server: "nginx", Config: "tls1.0", Fail: seclevel0, Warn: with(nginxWarns, "protocol.legacy-refused"), Verdict: fail, ClientAuth: "optional", EnforcedAt: "http", RejectLayer: "http"},
+	{Server: "nginx", Config: "session-cache", Warn: with(nginxWarns, "resumption.after-expiry"), Verdict: pass, ClientAuth: "optional", EnforcedAt: "http", RejectLayer: "http"},
+
+	{Server: "haproxy", Config: "correct", Warn: haproxyWarns, Verdict: pass, ClientAuth: "required", EnforcedAt: "tls", RejectLayer: "tls"},
+	{Server: "haproxy", Config: "verify-optional", Fail: []string{"client-auth.required"}, Warn: with(haproxyWarns, "identity.wrong-identity"), Verdict: fail, ClientAuth: "optional", EnforcedAt: "none", RejectLayer: "tls"},
+	{Server: "haproxy", Config: "ignore-errors", Fail: []string{"chain.impostor-ca", "chain.intermediate-not-ca", "chain.pathlen-exceeded", "chain.self-signed", "chain.untrusted-root",
+		"strength.rsa-1024", "strength.sha1-signature", "usage.server-auth-only", "validity.expired", "validity.intermediate-expired", "validity.not-yet-valid"},
+		Warn: with(haproxyWarns, "resumption.after-expiry", "revocation.revoked-leaf"), Verdict: fail, ClientAuth: "required", EnforcedAt: "tls"},
+	{Server: "haproxy", Config: "no-crl", Warn: with(haproxyWarns, "revocation.revoked-leaf"), Verdict: pass, ClientAuth: "required", EnforcedAt: "tls", RejectLayer: "tls"},
+	{Server: "haproxy", Config: "no-identity", Warn: with(haproxyWarns, "identity.wrong-identity"), Verdict: pass, ClientAuth: "required", EnforcedAt: "tls", RejectLayer: "tls"},
+	{Server: "haproxy", Config: "keepalive-2s", Fail: []string{"keepalive.idle-compatible"}, Warn: haproxyWarns, Verdict: fail, ClientAuth: "required", EnforcedAt: "tls", RejectLayer: "tls"},
+	{Server: "haproxy", Config: "tls1.0", Fail: seclevel0, Warn: with(haproxyWarns, "protocol.legacy-refused"), Verdict: fail, ClientAuth: "required", EnforcedAt: "tls", RejectLayer: "tls"},
+	{Server: "haproxy", Config: "session-cache", Warn: with(haproxyWarns, "resumption.after-expiry"), Verdict: pass, ClientAuth: "required", EnforcedAt: "tls", RejectLayer: "tls"},
+
+	{Server: "apache2", Config: "correct", Warn: opensslWarns, Verdict: pass, ClientAuth: "required", EnforcedAt: "tls", RejectLayer: "tls"},
+	// Like nginx, optional_no_ca with a CRL file still refuses unknown CAs.
+	{Server: "apache2", Config: "optional-no-ca", Fail: []string{"client-auth.required"}, Warn: with(opensslWarns, "identity.wrong-identity"), Verdict: fail, ClientAuth: "optional", EnforcedAt: "none", RejectLayer: "tls"},
+	{Server: "apache2", Config: "per-directory", Fail: []string{"chain.valid", "client-auth.in-initial-handshake"}, Verdict: fail, ClientAuth: "disabled", EnforcedAt: "none",
+		Harness: &Observed{
+			Defect: "SPEC: when chain.valid is refused because the origin asks for the certificate after the handshake, the verdict is fail on client-auth.in-initial-handshake, not inconclusive; " +
+				"and resumption.after-expiry reports the expired chains \"accepted\" although they got the same HTTP 403 as the good certificate",
+			Fail: []string{"chain.valid", "client-auth.in-initial-handshake"}, Warn: []string{"resumption.after-expiry"},
+			Errored: []string{"chain.impostor-ca", "chain.intermediate-not-ca", "chain.missing-intermediate", "chain.name-constraints", "chain.pathlen-exceeded", "chain.self-signed", "chain.too-deep", "chain.untrusted-root",
+				"client-auth.bad-proof", "client-auth.required", "identity.wrong-identity", "revocation.revoked-leaf", "rotation.current-accepted", "rotation.next-accepted", "rotation.reissued-accepted",
+				"strength.rsa-1024", "strength.sha1-signature", "usage.leaf-is-ca", "usage.no-eku", "usage.server-auth-only", "usage.unknown-critical-extension",
+				"validity.expired", "validity.intermediate-expired", "validity.not-yet-valid"},
+			Verdict: inconclusive,
+		}},
+	{Server: "apache2", Config: "no-crl", Warn: with(opensslWarns, "revocation.revoked-leaf"), Verdict: pass, ClientAuth: "required", EnforcedAt: "tls", RejectLayer: "tls"},
+	{Server: "apache2", Config: "no-identity", Warn: with(opensslWarns, "identity.wrong-identity"), Verdict: pass, ClientAuth: "required", EnforcedAt: "tls", RejectLayer: "tls"},
+	{Server: "apache2", Config: "keepalive-2s", Fail: []string{"keepalive.idle-compatible"}, Warn: opensslWarns, Verdict: fail, ClientAuth: "required", EnforcedAt: "tls", RejectLayer: "tls"},
+	{Server: "apache2", Config: "tls1.0", Fail: seclevel0, Warn: with(opensslWarns, "protocol.legacy-refused"), Verdict: fail, ClientAuth: "required", EnforcedAt: "tls", RejectLayer: "tls"},
+	{Server: "apache2", Config: "session-cache", Warn: with(opensslWarns, "resumption.after-expiry"), Verdict: pass, ClientAuth: "required", EnforcedAt: "tls", RejectLayer: "tls"},
+
+	// Caddy 2.6: even the correct config fails strength.rsa-1024 (no setting refuses weak client keys).
+	{Server: "caddy", Config: "correct", Fail: caddyFails, Warn: caddyWarns, Verdict: fail, ClientAuth: "required", EnforcedAt: "tls", RejectLayer: "tls"},
+	{Server: "caddy", Config: "verify-if-given", Fail: with(caddyFails, "client-auth.required"), Warn: with(caddyWarns, "identity.wrong-identity"), Verdict: fail, ClientAuth: "optional", EnforcedAt: "none", RejectLayer: "tls"},
+	{Server: "caddy", Config: "require-no-verify", Fail: []string{"chain.impostor-ca", "chain.intermediate-not-ca", "chain.name-constraints", "chain.pathlen-exceeded", "chain.self-signed", "chain.untrusted-root",
+		"strength.rsa-1024", "strength.sha1-signature", "usage.server-auth-only", "usage.unknown-critical-extension", "validity.expired", "validity.intermediate-expired", "validity.not-yet-valid"},
+		Warn: with(caddyWarns, "chain.missing-intermediate", "identity.wrong-identity", "resumption.after-expiry"), Verdict: fail, ClientAuth: "required", EnforcedAt: "tls"},
+	{Server: "caddy", Config: "no-identity", Fail: caddyFails, Warn: with(caddyWarns, "identity.wrong-identity"), Verdict: fail, ClientAuth: "required", EnforcedAt: "tls", RejectLayer: "tls"},
+	{Server: "caddy", Config: "one-ca-file", Fail: with(caddyFails, "rotation.next-accepted"), Warn: caddyWarns, Verdict: fail, ClientAuth: "required", EnforcedAt: "tls", RejectLayer: "tls"},
+	{Server: "caddy", Config: "idle-2s", Fail: with(caddyFails, "keepalive.idle-compatible"), Warn: caddyWarns, Verdict: fail, ClientAuth: "required", EnforcedAt: "tls", RejectLayer: "tls"},
+	{Server: "caddy", Config: "leaf-only", Fail: with(caddyFails, "server-cert.complete-chain"), Warn: caddyWarns, Verdict: fail, ClientAuth: "required", EnforcedAt: "tls", RejectLayer: "tls"},
+}
+
+type result struct {
+	sum    *reports.Summary
+	stderr string
+	err    error
+	took   time.Duration
+	server string // the server's output, for failures
+	skip   string
+}
+
+func TestMatrix(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs every real server configuration")
+	}
+	pkiDir := t.TempDir()
+	pki, err := fixtures.Generate(fixtures.Options{ServerName: "origin.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pki.WriteDir(pkiDir, true); err != nil {
+		t.Fatal(err)
+	}
+	require := os.Getenv("ORIGINPROOF_REQUIRE_TOOLS") != ""
+	results := make([]result, len(Matrix))
+	var wg sync.WaitGroup
+	start := time.Now()
+	for i, row := range Matrix {
+		srv, ok := servers.Lookup(row.Server)
+		if !ok {
+			t.Fatalf("no server %q", row.Server)
+		}
+		if _, err := srv.Path(); err != nil {
+			results[i].skip = err.Error()
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = certify(t, srv, row, pkiDir)
+		}()
+	}
+	wg.Wait()
+	t.Logf("%d configurations in parallel took %v", len(Matrix), time.Since(start).Round(time.Millisecond))
+
+	var table strings.Builder
+	fmt.Fprintf(&table, "\n| server | config | verdict | client auth (enforced at) | untrusted root rejected at | fail | warn | took |\n|---|---|---|---|---|---|---|---|\n")
+	for i, row := range Matrix {
+		t.Run(row.Server+"/"+row.Config, func(t *testing.T) {
+			r := results[i]
+			if r.skip != "" {
+				if require {
+					t.Fatalf("ORIGINPROOF_REQUIRE_TOOLS is set: %s", r.skip)
+				}
+				t.Skip(r.skip)
+			}
+			if r.err != nil {
+				t.Fatalf("%v\n%s\n--- server output\n%s", r.err, r.stderr, r.server)
+			}
+			var failed, warned, errs []string
+			layer := ""
+			for _, c := range r.sum.Checks {
+				switch c.Status {
+				case reports.StatusFail:
+					failed = append(failed, c.ID)
+				case reports.StatusWarn:
+					warned = append(warned, c.ID)
+				case reports.StatusError:
+					errs = append(errs, c.ID)
+				}
+				if c.ID == "chain.untrusted-root" && strings.HasPrefix(c.Observed, "rejected at ") {
+					layer = c.Layer
+				}
+			}
+			sort.Strings(failed)
+			sort.Strings(warned)
+			fmt.Fprintf(&table, "| %s | %s | %s | %s (%s) | %s | %s | %s | %v |\n", row.Server, row.Config, r.sum.Verdict,
+				r.sum.ClientAuth, r.sum.ClientAuthEnforcedAt, or(layer, "accepted"), strings.Join(failed, " "), strings.Join(warned, " "), r.took.Round(100*time.Millisecond))
+			sort.Strings(errs)
+			got := Observed{Fail: failed, Warn: warned, Errored: errs, Verdict: r.sum.Verdict}
+			judged := Observed{Fail: row.Fail, Warn: row.Warn, Verdict: row.Verdict}
+			if row.Harness != nil {
+				if same(got, judged) {
+					t.Errorf("the harness now judges as the table wants; remove the row's Harness defect (%s)", row.Harness.Defect)
+				}
+				t.Logf("known harness defect: %s\n wanted fail %v warn %v verdict %s", row.Harness.Defect, row.Fail, row.Warn, row.Verdict)
+				judged = *row.Harness
+			}
+			compare(t, got, judged, r.sum.VerdictReason)
+			if r.sum.ClientAuth != row.ClientAuth || r.sum.ClientAuthEnforcedAt != row.EnforcedAt {
+				t.Errorf("client_auth %s enforced at %s, want %s at %s", r.sum.ClientAuth, r.sum.ClientAuthEnforcedAt, row.ClientAuth, row.EnforcedAt)
+			}
+			if layer != row.RejectLayer {
+				t.Errorf("chain.untrusted-root rejected at %q, want %q", layer, row.RejectLayer)
+			}
+		})
+	}
+	t.Log(table.String())
+}
+
+func sorted(s []string) []string { return slices.Sorted(slices.Values(s)) }
+
+func same(a, b Observed) bool {
+	return slices.Equal(sorted(a.Fail), sorted(b.Fail)) && slices.Equal(sorted(a.Warn), sorted(b.Warn)) &&
+		slices.Equal(sorted(a.Errored), sorted(b.Errored)) && a.Verdict == b.Verdict
+}
+
+func compare(t *testing.T, got, want Observed, reason string) {
+	t.Helper()
+	if g, w := sorted(got.Fail), sorted(want.Fail); !slices.Equal(g, w) {
+		t.Errorf("failed checks\n got  %v\n want %v", g, w)
+	}
+	if g, w := sorted(got.Warn), sorted(want.Warn); !slices.Equal(g, w) {
+		t.Errorf("warned checks\n got  %v\n want %v", g, w)
+	}
+	if g, w := sorted(got.Errored), sorted(want.Errored); !slices.Equal(g, w) {
+		t.Errorf("errored checks\n got  %v\n want %v", g, w)
+	}
+	if got.Verdict != want.Verdict {
+		t.Errorf("verdict %s (%s), want %s", got.Verdict, reason, want.Verdict)
+	}
+}
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func certify(t *testing.T, srv *servers.Server, row Row, pkiDir string) result {
+	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Second)
+	defer cancel()
+	p, err := srv.Start(ctx, servers.Options{PKIDir: pkiDir, Variant: row.Config})
+	if err != nil {
+		return result{err: err}
+	}
+	defer func() {
+		if err := p.Stop(); err != nil {
+			t.Errorf("%s/%s: %v", row.Server, row.Config, err)
+		}
+	}()
+	out := filepath.Join(p.Dir, "out")
+	if keep := os.Getenv("ORIGINPROOF_REALSERVERS_OUT"); keep != "" {
+		// Keep each configuration's reports (and the rendered config) for inspection.
+		out = filepath.Join(keep, row.Server+"-"+row.Config)
+		os.MkdirAll(out, 0o755)
+		os.WriteFile(filepath.Join(out, srv.Name+".conf"), []byte(p.Config), 0o644)
+	}
+	cmd := exec.CommandContext(ctx, binary, "conform", "--pki", pkiDir, "--target", p.URL(), "--connect-to", p.Addr(), "--out", out)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	t0 := time.Now()
+	runErr := cmd.Run()
+	r := result{stderr: stderr.String(), took: time.Since(t0)}
+	r.sum, r.err = reports.ReadSummary(filepath.Join(out, "summary.json"))
+	if r.err == nil {
+		wantCode := map[string]int{reports.VerdictPass: 0, reports.VerdictFail: 1, reports.VerdictInconclusive: 3}[r.sum.Verdict]
+		if got := cmd.ProcessState.ExitCode(); got != wantCode {
+			r.err = fmt.Errorf("exit code %d for verdict %s (%v)", got, r.sum.Verdict, runErr)
+		}
+	} else if runErr != nil {
+		r.err = errors.Join(r.err, runErr)
+	}
+	r.server = p.Output()
+	return r
+}
