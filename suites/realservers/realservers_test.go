@@ -152,6 +152,30 @@ var Matrix = []Row{
 	{Server: "caddy", Config: "leaf-only", Fail: with(caddyFails, "server-cert.complete-chain"), Warn: caddyWarns, Verdict: fail, ClientAuth: "required", EnforcedAt: "tls", RejectLayer: "tls"},
 }
 
+// TestMatrixCoversEveryConfiguration: each configuration of each server has
+// exactly one row, and each row names a configuration that exists.
+func TestMatrixCoversEveryConfiguration(t *testing.T) {
+	rows := map[string]int{}
+	for _, r := range Matrix {
+		rows[r.Server+"/"+r.Config]++
+		s, ok := servers.Lookup(r.Server)
+		if !ok {
+			t.Errorf("row for unknown server %s", r.Server)
+			continue
+		}
+		if _, ok := s.Variant(r.Config); !ok {
+			t.Errorf("row for unknown configuration %s/%s", r.Server, r.Config)
+		}
+	}
+	for _, s := range servers.Servers() {
+		for _, v := range s.Variants {
+			if n := rows[s.Name+"/"+v.Name]; n != 1 {
+				t.Errorf("%s/%s has %d rows, want 1", s.Name, v.Name, n)
+			}
+		}
+	}
+}
+
 type result struct {
 	sum    *reports.Summary
 	stderr string
