@@ -62,7 +62,7 @@ intended send time as well as the actual one.
 Writes under --out: summary.json (the load section), results.json (Vegeta JSON
 result lines plus per-request fields: 'vegeta report' reads it), run.json
 (resolved configuration, version, machine) and latency.hlog (HdrHistogram
-interval log). Exit 0 when every request succeeded, 1 when any failed,
+interval log) and report.html. Exit 0 when every request succeeded, 1 when any failed,
 2 on bad input, 3 when the target was unreachable or the run interrupted.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return runLoad(cmd, &f) },
@@ -302,6 +302,9 @@ func runLoad(cmd *cobra.Command, f *loadFlags) error {
 	sum.Verdict, sum.Load = verdict, &rep.Summary
 	sum.Started, sum.Finished = rep.Started.UTC(), rep.Ended.UTC()
 	writeErr := errors.Join(runErr, sum.WriteFile(filepath.Join(f.out, "summary.json")))
+	if writeErr == nil {
+		_, writeErr = reports.RenderDir(f.out)
+	}
 	s := rep.Summary
 	fmt.Fprintf(cmd.OutOrStdout(), "%s: %d requests (%.1f/s of %.1f/s asked), %d errors, p99 %.2f ms (from intended send %.2f ms), %d connections, %d full + %d resumed handshakes, reuse %.0f%%\n",
 		verdict, s.Requests, s.RateAchieved, s.RateAsked, s.Errors, s.Latency[loadgen.PhaseTotal].P99, s.Latency[loadgen.PhaseCorrected].P99,
