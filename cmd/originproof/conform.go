@@ -45,7 +45,8 @@ against what the good certificate (clients/chain.valid) gets on the same
 
 Select groups with --label-filter, e.g. 'chain || validity' or '!keepalive'.
 
-Writes under --out: summary.json, junit.xml (one testcase per check id).
+Writes under --out: summary.json, junit.xml (one testcase per check id) and
+report.html (self-contained).
 Exit codes: 0 pass, 1 fail (or a warning with --fail-on warn), 2 bad input,
 3 inconclusive (target unreachable, the good certificate refused for a reason
 the harness cannot attribute, interrupted).`,
@@ -56,7 +57,7 @@ the harness cannot attribute, interrupted).`,
 		RunE: func(cmd *cobra.Command, args []string) error { return runConform(cmd, &f) },
 	}
 	fl := cmd.Flags()
-	f.register(fl, "summary.json and junit.xml")
+	f.register(fl, "summary.json, junit.xml and report.html")
 	fl.BoolVar(&f.expectPin, "expect-identity-pin", false, "the origin pins the CloudFront identity: identity.wrong-identity becomes must")
 	fl.BoolVar(&f.expectCRL, "expect-crl", false, "the origin checks CRLs: revocation.revoked-leaf becomes must")
 	fl.StringVar(&f.rotationPhase, "rotation-phase", conformance.PhaseOverlap, "overlap (both roots trusted) or post (current root retired)")
@@ -149,6 +150,9 @@ func writeConformOutputs(out string, sum *reports.Summary) error {
 	if err := sum.WriteJUnitFile(filepath.Join(out, "junit.xml")); err != nil {
 		return inconclusiveError("write %s: %v", filepath.Join(out, "junit.xml"), err)
 	}
+	if _, err := reports.RenderDir(out); err != nil {
+		return inconclusiveError("write %s: %v", filepath.Join(out, "report.html"), err)
+	}
 	return nil
 }
 
@@ -190,5 +194,5 @@ func printConformSummary(w io.Writer, sum *reports.Summary, out string) {
 	}
 	n := sum.Count()
 	fmt.Fprintf(w, "  %d pass, %d fail, %d warn, %d skip, %d error\n", n[reports.StatusPass], n[reports.StatusFail], n[reports.StatusWarn], n[reports.StatusSkip], n[reports.StatusError])
-	fmt.Fprintf(w, "  wrote %s, %s\n", filepath.Join(out, "summary.json"), filepath.Join(out, "junit.xml"))
+	fmt.Fprintf(w, "  wrote %s, %s, %s\n", filepath.Join(out, "summary.json"), filepath.Join(out, "junit.xml"), filepath.Join(out, "report.html"))
 }

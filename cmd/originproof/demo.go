@@ -125,7 +125,7 @@ func runDemo(cmd *cobra.Command, out string) error {
 		return failedError("demo: %s", strings.Join(problems, "; "))
 	}
 	fmt.Fprintf(w, "every origin behaved as expected: the strict origin passed the go-live gate, the broken one failed\n")
-	fmt.Fprintf(w, "outputs: %s (summary.json, junit.xml, results.json, latency.hlog, run.json), %s, %s\n", certifyOut, brokenOut, filepath.Join(out, "cost"))
+	fmt.Fprintf(w, "reports: %s, %s, %s\n", filepath.Join(certifyOut, "report.html"), filepath.Join(brokenOut, "report.html"), filepath.Join(out, "cost", "compare", "report.html"))
 	return nil
 }
 
@@ -183,6 +183,7 @@ func demoCost(ctx context.Context, w, stderr io.Writer, pki *fixtures.PKI, origi
 		}
 		sum := reports.New(version, rep.Config.Target, rep.Config.ServerName)
 		sum.Verdict, sum.Load = loadVerdict(rep.Summary), &rep.Summary
+		sum.Started, sum.Finished = rep.Started.UTC(), rep.Ended.UTC()
 		errs = append(errs, err, sum.WriteFile(filepath.Join(dir, "summary.json")))
 		s := rep.Summary
 		if s.Errors > 0 {
@@ -201,7 +202,13 @@ func demoCost(ctx context.Context, w, stderr io.Writer, pki *fixtures.PKI, origi
 			}
 		}
 	}
-	fmt.Fprintf(w, "  compare them side by side: originproof report --out %s %s\n", filepath.Join(out, "compare"), strings.Join([]string{filepath.Join(out, "mtls-pooled"), filepath.Join(out, "tls-only-pooled"), filepath.Join(out, "mtls-cold"), filepath.Join(out, "tls-only-cold")}, " "))
+	var dirs []string
+	for _, r := range runs {
+		dirs = append(dirs, filepath.Join(out, r.name))
+	}
+	path, err := reports.RenderDirs(filepath.Join(out, "compare"), dirs...)
+	errs = append(errs, err)
+	fmt.Fprintf(w, "  side by side: %s\n", path)
 	return errors.Join(errs...)
 }
 

@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -25,9 +23,7 @@ func init() { register("load", newLoadCmd) }
 
 // loadFlags are the flags of `originproof load`.
 type loadFlags struct {
-	pki, target, out                    string
-	serverName, connectTo, path, roots  string
-	headers                             []string
+	targetFlags
 	identity, reuse, resumption         string
 	rate, arrival, shard                string
 	duration, keepalive, connectTimeout time.Duration
@@ -62,20 +58,13 @@ intended send time as well as the actual one.
 Writes under --out: summary.json (the load section), results.json (Vegeta JSON
 result lines plus per-request fields: 'vegeta report' reads it), run.json
 (resolved configuration, version, machine) and latency.hlog (HdrHistogram
-interval log). Exit 0 when every request succeeded, 1 when any failed,
+interval log) and report.html. Exit 0 when every request succeeded, 1 when any failed,
 2 on bad input, 3 when the target was unreachable or the run interrupted.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return runLoad(cmd, &f) },
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.pki, "pki", "", "PKI directory written by 'originproof pki init' (client identities, server root)")
-	fl.StringVar(&f.target, "target", "", "origin URL, https://HOST[:PORT]/")
-	fl.StringVar(&f.out, "out", "", "directory for summary.json, results.json, run.json, latency.hlog")
-	fl.StringVar(&f.serverName, "server-name", "", "SNI and expected server name (default: the URL's host)")
-	fl.StringVar(&f.connectTo, "connect-to", "", "dial HOST:PORT instead of the URL's address")
-	fl.StringArrayVar(&f.headers, "header", nil, "origin custom header K:V CloudFront would send (repeatable)")
-	fl.StringVar(&f.path, "path", "/", "request path")
-	fl.StringVar(&f.roots, "server-roots", "", "FILE (PEM) or 'system': roots that verify the origin (default: the PKI's server root)")
+	f.register(fl, "summary.json, results.json, run.json, latency.hlog and report.html")
 	fl.StringVar(&f.identity, "identity", "chain.valid", "client identity (a check id under the PKI's clients/) or 'none'")
 	fl.StringVar(&f.reuse, "reuse", "on", "on|off: off makes every request a fresh connection and handshake")
 	fl.StringVar(&f.resumption, "resumption", "on", "on|off: TLS session resumption per pop")
@@ -178,30 +167,19 @@ func parseShard(s string) (int, int, error) {
 
 // loadOptions turns the flags into loadgen options; every problem is a usage error naming its flag.
 func loadOptions(cmd *cobra.Command, f *loadFlags) ([]loadgen.Option, error) {
-	if f.pki == "" {
-		return nil, usageError("load: --pki is required (a directory written by 'originproof pki init')")
-	}
-	if f.target == "" {
-		return nil, usageError("load: --target is required (the origin's https:// URL)")
-	}
-	if f.out == "" {
-		return nil, usageError("load: --out is required (the directory for the results)")
-	}
-	if u, err := url.Parse(f.target); err != nil || u.Scheme != "https" || u.Host == "" {
-		return nil, usageError("load: --target %q: want an https:// URL with a host", f.target)
-	}
 	if f.originShield && cmd.Flags().Changed("pops") {
 		return nil, usageError("load: --origin-shield funnels all traffic through one pool: do not combine it with --pops")
 	}
 	if f.duration <= 0 || f.duration > 24*time.Hour {
 		return nil, usageError("load: --duration %v: want a positive duration of at most 24h", f.duration)
 	}
-	pki, err := fixtures.LoadDir(f.pki)
+	rt, err := f.resolve("load")
 	if err != nil {
-		return nil, usageError("load: --pki: %v", err)
+		return nil, err
 	}
+	pki := rt.pki
 	opts := []loadgen.Option{
-		loadgen.Target(f.target), loadgen.Path(f.path),
+		loadgen.Target(f.target), loadgen.Path(f.path), loadgen.ServerName(rt.serverName), loadgen.ConnectTo(rt.addr),
 		loadgen.MaxConns(f.maxConns), loadgen.KeepAlive(f.keepalive),
 		loadgen.ConnectTimeout(f.connectTimeout), loadgen.ConnectAttempts(f.connectAttempts),
 		loadgen.ReadTimeout(f.readTimeout), loadgen.OriginShield(f.originShield),
@@ -210,34 +188,15 @@ func loadOptions(cmd *cobra.Command, f *loadFlags) ([]loadgen.Option, error) {
 	if cmd.Flags().Changed("pops") || !f.originShield {
 		opts = append(opts, loadgen.Pops(f.pops))
 	}
-	if f.serverName != "" {
-		opts = append(opts, loadgen.ServerName(f.serverName))
-	}
-	if f.connectTo != "" {
-		opts = append(opts, loadgen.ConnectTo(f.connectTo))
-	}
-	for _, h := range f.headers {
-		k, v, ok := strings.Cut(h, ":")
-		if !ok || strings.TrimSpace(k) == "" || strings.ContainsAny(k, " \t\r\n") {
-			return nil, usageError("load: --header %q: want NAME:VALUE", h)
+	for k, vs := range rt.headers {
+		for _, v := range vs {
+			opts = append(opts, loadgen.Header(k, v))
 		}
-		opts = append(opts, loadgen.Header(strings.TrimSpace(k), strings.TrimSpace(v)))
 	}
-	switch f.roots {
-	case "":
-		opts = append(opts, loadgen.RootCAs(pki.ServerRootPool(), filepath.Join(f.pki, fixtures.FileServerRoot)))
-	case "system":
-		opts = append(opts, loadgen.RootCAs(nil, "system"))
-	default:
-		data, err := os.ReadFile(f.roots)
-		if err != nil {
-			return nil, usageError("load: --server-roots %s: %v", f.roots, err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(data) {
-			return nil, usageError("load: --server-roots %s: no PEM certificate in it", f.roots)
-		}
-		opts = append(opts, loadgen.RootCAs(pool, f.roots))
+	if rt.roots != nil {
+		opts = append(opts, loadgen.RootCAs(rt.roots, rt.rootsName))
+	} else {
+		opts = append(opts, loadgen.RootCAs(pki.ServerRootPool(), rt.rootsName))
 	}
 	if f.identity == "none" {
 		opts = append(opts, loadgen.ClientIdentity(loadgen.NoIdentity))
@@ -302,6 +261,9 @@ func runLoad(cmd *cobra.Command, f *loadFlags) error {
 	sum.Verdict, sum.Load = verdict, &rep.Summary
 	sum.Started, sum.Finished = rep.Started.UTC(), rep.Ended.UTC()
 	writeErr := errors.Join(runErr, sum.WriteFile(filepath.Join(f.out, "summary.json")))
+	if writeErr == nil {
+		_, writeErr = reports.RenderDir(f.out)
+	}
 	s := rep.Summary
 	fmt.Fprintf(cmd.OutOrStdout(), "%s: %d requests (%.1f/s of %.1f/s asked), %d errors, p99 %.2f ms (from intended send %.2f ms), %d connections, %d full + %d resumed handshakes, reuse %.0f%%\n",
 		verdict, s.Requests, s.RateAchieved, s.RateAsked, s.Errors, s.Latency[loadgen.PhaseTotal].P99, s.Latency[loadgen.PhaseCorrected].P99,

@@ -1,0 +1,74 @@
+package selftest
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/originproof/originproof/fixtures"
+	"github.com/originproof/originproof/fixtures/origin"
+	"github.com/originproof/originproof/reports"
+)
+
+// TestInterruptedConformStillWritesItsReport: SIGINT during the idle probe
+// ends the run promptly with exit 3, and summary.json, junit.xml and
+// report.html are written with what was measured.
+func TestInterruptedConformStillWritesItsReport(t *testing.T) {
+	pkiDir := t.TempDir()
+	pki, err := fixtures.Generate(fixtures.Options{ServerName: "origin.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pki.WriteDir(pkiDir, true); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := origin.Start(origin.Config{PKI: pki, Profile: origin.Strict, Addr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	out := t.TempDir()
+	cmd := exec.Command(binary, "conform", "--pki", pkiDir, "--target", srv.URL(), "--connect-to", srv.Addr(), "--out", out)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2500 * time.Millisecond) // the fast checks are done; the idle probes are waiting
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("conform did not stop within 10 s of SIGINT")
+	}
+	if code := cmd.ProcessState.ExitCode(); code != 3 {
+		t.Errorf("exit code %d, want 3 (inconclusive)", code)
+	}
+	sum, err := reports.ReadSummary(filepath.Join(out, "summary.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Verdict != reports.VerdictInconclusive {
+		t.Errorf("verdict %s, want inconclusive", sum.Verdict)
+	}
+	passed := 0
+	for _, c := range sum.Checks {
+		if c.Status == reports.StatusPass {
+			passed++
+		}
+	}
+	if passed < 20 {
+		t.Errorf("only %d checks kept their results: what was measured before the interrupt must not be lost", passed)
+	}
+	for _, f := range []string{"junit.xml", "report.html"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Error(err)
+		}
+	}
+}
