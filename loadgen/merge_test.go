@@ -1,0 +1,245 @@
+package loadgen
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/originproof/originproof/fixtures/origin"
+	"github.com/originproof/originproof/loadgen/latency"
+)
+
+// writeShard runs shard i/n against srv and writes its load outputs to dir
+// as `originproof load --shard i/n --out dir` does.
+func writeShard(t *testing.T, srv *origin.Server, dir string, i, n int, rate float64) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	var results, hlog bytes.Buffer
+	opts := append(originOpts(t, srv, "chain.valid"), Pops(2), Rate(rate, 600*time.Millisecond), Shard(i, n),
+		Results(&results), HistogramLog(&hlog))
+	e, err := New(opts...)
+	if err != nil {
+		return err
+	}
+	rep, err := e.Run(context.Background())
+	if err != nil {
+		return err
+	}
+	sum, err := json.Marshal(map[string]any{"schema_version": 1, "load": rep.Summary})
+	if err != nil {
+		return err
+	}
+	var run bytes.Buffer
+	if err := WriteJSON(&run, NewRunInfo(rep, "test", []string{"load"})); err != nil {
+		return err
+	}
+	for name, data := range map[string][]byte{SummaryFile: sum, ResultsFile: results.Bytes(), HlogFile: hlog.Bytes(), RunFile: run.Bytes()} {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func openShards(t *testing.T, dirs ...string) []*ShardDir {
+	t.Helper()
+	var out []*ShardDir
+	for _, d := range dirs {
+		s, err := OpenShard(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func TestMergeShards(t *testing.T) {
+	srv := startOrigin(t, origin.Config{Profile: "strict"})
+	tmp := t.TempDir()
+	dirs := []string{filepath.Join(tmp, "s1"), filepath.Join(tmp, "s2"), filepath.Join(tmp, "other")}
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for k := range 2 {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs[k] = writeShard(t, srv, dirs[k], k+1, 2, 40) }()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	shards := openShards(t, dirs[1], dirs[0])
+	var results, hlog bytes.Buffer
+	m, err := Merge(shards, &results, &hlog, "test", []string{"merge"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := m.Summary
+	if got, want := s.Requests, shards[0].Summary.Requests+shards[1].Summary.Requests; got != want || got == 0 {
+		t.Errorf("merged requests = %d, want %d (the sum, not 0)", got, want)
+	}
+	if got, want := s.Success+s.Errors, s.Requests; got != want {
+		t.Errorf("success+errors = %d, want %d", got, want)
+	}
+	if got, want := s.Latency[PhaseTotal].Count, s.Requests; got != want {
+		t.Errorf("merged total latency count = %d, want %d", got, want)
+	}
+	if got, want := len(s.Pops), 4; got != want {
+		t.Fatalf("merged pops = %d, want %d", got, want)
+	}
+	for i, p := range s.Pops {
+		if p.Pop != i {
+			t.Errorf("pop %d numbered %d", i, p.Pop)
+		}
+	}
+	if got, want := m.Run.Config.Pops, 4; got != want {
+		t.Errorf("merged config pops = %d, want %d", got, want)
+	}
+	if got, want := len(m.Run.Shards), 2; got != want || m.Run.Shards[0].Shard != "1/2" {
+		t.Errorf("run.json shards = %+v, want 1/2 then 2/2", m.Run.Shards)
+	}
+
+	// Vegeta's own decoder reads every merged line.
+	dec := vegeta.NewJSONDecoder(bytes.NewReader(results.Bytes()))
+	var n int64
+	pops := map[int]int64{}
+	for {
+		var r vegeta.Result
+		if err := dec.Decode(&r); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatalf("vegeta decode line %d: %v", n+1, err)
+		}
+		n++
+	}
+	if n != s.Requests {
+		t.Errorf("vegeta read %d results, want %d", n, s.Requests)
+	}
+	ours := NewDecoder(bytes.NewReader(results.Bytes()))
+	var rec Record
+	for ours(&rec) == nil {
+		pops[rec.Pop]++
+	}
+	for i := range 4 {
+		if pops[i] != s.Pops[i].Requests {
+			t.Errorf("results.json pop %d: %d lines, summary says %d", i, pops[i], s.Pops[i].Requests)
+		}
+	}
+
+	// The merged log reads back, every pop under its new number.
+	ivs, err := latency.ReadLog(bytes.NewReader(hlog.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	totals := map[int]int64{}
+	for _, iv := range ivs {
+		if iv.Key.Phase == PhaseTotal {
+			totals[iv.Key.Pop] += iv.Histogram.Count()
+		}
+	}
+	for i := range 4 {
+		if totals[i] != s.Pops[i].Requests {
+			t.Errorf("latency.hlog total.pop%d: %d values, want %d", i, totals[i], s.Pops[i].Requests)
+		}
+	}
+
+	// One shard alone: its results come back byte for byte (pops 0..1 keep their numbers).
+	var one bytes.Buffer
+	if _, err := Merge(openShards(t, dirs[0]), &one, io.Discard, "test", nil); err != nil {
+		t.Fatal(err)
+	}
+	orig, _ := os.ReadFile(filepath.Join(dirs[0], ResultsFile))
+	if !bytes.Equal(one.Bytes(), orig) {
+		t.Errorf("merging shard 1 alone changed its results.json")
+	}
+
+	// Shards of another run are refused, naming the shard and the difference.
+	if err := writeShard(t, srv, dirs[2], 2, 2, 20); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Merge(openShards(t, dirs[0], dirs[2]), io.Discard, io.Discard, "test", nil)
+	if err == nil || !strings.Contains(err.Error(), dirs[2]+": not the same run") || !strings.Contains(err.Error(), "arrival") {
+		t.Errorf("merging another run: err = %v, want it to name %s and the arrival", err, dirs[2])
+	}
+}
+
+func TestCheckShardsRefuses(t *testing.T) {
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	shard := func(dir string, i, n int, mut func(*ShardDir)) *ShardDir {
+		s := &ShardDir{Dir: dir, Index: i, Count: n}
+		s.Run.Started, s.Run.Ended = start, start.Add(time.Minute)
+		s.Run.Config = Config{Target: "https://origin.test/", Pops: 4, Arrival: Constant(10, time.Minute), Shard: "x"}
+		if mut != nil {
+			mut(s)
+		}
+		return s
+	}
+	tests := []struct {
+		name   string
+		shards []*ShardDir
+		want   string
+	}{
+		{"none", nil, "no shard directories"},
+		{"count", []*ShardDir{shard("a", 1, 2, nil), shard("b", 2, 3, nil)}, "b: shard 2/3 but a is shard 1/2"},
+		{"twice", []*ShardDir{shard("a", 1, 2, nil), shard("b", 1, 2, nil)}, "b: shard 1/2 again (also a)"},
+		{"target", []*ShardDir{shard("a", 1, 2, nil), shard("b", 2, 2, func(s *ShardDir) { s.Run.Config.Target = "https://other.test/" })}, "b: not the same run as a: target https://other.test/"},
+		{"pops", []*ShardDir{shard("a", 1, 2, nil), shard("b", 2, 2, func(s *ShardDir) { s.Run.Config.Pops = 2 })}, "b: not the same run as a: pops 2, not 4"},
+		{"schedule", []*ShardDir{shard("a", 1, 2, nil), shard("b", 2, 2, func(s *ShardDir) { s.Run.Config.Arrival = Constant(10, 2*time.Minute) })}, "b: not the same run as a: arrival"},
+		{"times", []*ShardDir{shard("a", 1, 2, nil), shard("b", 2, 2, func(s *ShardDir) { s.Run.Started, s.Run.Ended = start.Add(time.Hour), start.Add(61*time.Minute) })}, "the runs do not overlap"},
+		{"unsharded", []*ShardDir{shard("a", 1, 1, func(s *ShardDir) { s.Run.Config.Shard = "" }), shard("b", 1, 1, func(s *ShardDir) { s.Run.Config.Shard = "" })}, "a: not a shard"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := CheckShards(tt.shards)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want %q", err, tt.want)
+			}
+		})
+	}
+	ok := []*ShardDir{shard("b", 2, 2, func(s *ShardDir) { s.Run.Config.ConnectTo = "10.0.0.2:443" }), shard("a", 1, 2, nil)}
+	if err := CheckShards(ok); err != nil {
+		t.Errorf("shards of one run (each with its own connect-to): %v", err)
+	}
+	if ok[0].Dir != "a" {
+		t.Errorf("CheckShards did not sort by index: first is %s", ok[0].Dir)
+	}
+}
+
+func TestOpenShardRefuses(t *testing.T) {
+	tmp := t.TempDir()
+	conform := filepath.Join(tmp, "conform")
+	_ = os.MkdirAll(conform, 0o755)
+	_ = os.WriteFile(filepath.Join(conform, SummaryFile), []byte(`{"schema_version":1,"checks":[]}`), 0o644)
+	noResults := filepath.Join(tmp, "noresults")
+	_ = os.MkdirAll(noResults, 0o755)
+	_ = os.WriteFile(filepath.Join(noResults, SummaryFile), []byte(`{"schema_version":1,"load":{"requests":1}}`), 0o644)
+	_ = os.WriteFile(filepath.Join(noResults, RunFile), []byte(`{"schema_version":1,"config":{"pops":1}}`), 0o644)
+	file := filepath.Join(tmp, "file")
+	_ = os.WriteFile(file, nil, 0o644)
+	tests := []struct{ dir, want string }{
+		{filepath.Join(tmp, "nope"), "cannot read the directory"},
+		{file, "not a directory"},
+		{tmp, "no readable summary.json"},
+		{conform, "summary.json has no load section"},
+		{noResults, "no results.json"},
+	}
+	for _, tt := range tests {
+		_, err := OpenShard(tt.dir)
+		if err == nil || !strings.HasPrefix(err.Error(), tt.dir+": ") || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("OpenShard(%s) = %v, want %q naming the directory", tt.dir, err, tt.want)
+		}
+	}
+}
