@@ -104,6 +104,9 @@ var Matrix = []Row{
 	// optional_no_ca lets only "unknown issuer" errors through; with ssl_crl
 	// the CRL lookup for an unknown CA fails too, so only a bare leaf passes.
 	{Server: "nginx", Config: "optional-no-ca", Fail: []string{"client-auth.required"}, Warn: with(nginxWarns, "chain.missing-intermediate"), Verdict: fail, ClientAuth: "optional", EnforcedAt: "none", RejectLayer: "http"},
+	// Without ssl_crl, optional_no_ca serves chains of unknown issuers.
+	{Server: "nginx", Config: "optional-no-ca-no-crl", Fail: []string{"chain.impostor-ca", "chain.self-signed", "chain.untrusted-root", "client-auth.required"},
+		Warn: with(nginxWarns, "chain.missing-intermediate", "chain.too-deep", "revocation.revoked-leaf"), Verdict: fail, ClientAuth: "optional", EnforcedAt: "none"},
 	{Server: "nginx", Config: "no-crl", Warn: with(nginxWarns, "revocation.revoked-leaf"), Verdict: pass, ClientAuth: "optional", EnforcedAt: "http", RejectLayer: "http"},
 	{Server: "nginx", Config: "keepalive-2s", Fail: []string{"keepalive.idle-compatible"}, Warn: nginxWarns, Verdict: fail, ClientAuth: "optional", EnforcedAt: "http", RejectLayer: "http"},
 	{Server: "nginx", Config: "leaf-only", Fail: []string{"server-cert.complete-chain"}, Warn: nginxWarns, Verdict: fail, ClientAuth: "optional", EnforcedAt: "http", RejectLayer: "http"},
