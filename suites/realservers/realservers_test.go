@@ -115,6 +115,7 @@ var Matrix = []Row{
 
 	{Server: "haproxy", Config: "correct", Warn: haproxyWarns, Verdict: pass, ClientAuth: "required", EnforcedAt: "tls", RejectLayer: "tls"},
 	{Server: "haproxy", Config: "verify-optional", Fail: []string{"client-auth.required"}, Warn: with(haproxyWarns, "identity.wrong-identity"), Verdict: fail, ClientAuth: "optional", EnforcedAt: "none", RejectLayer: "tls"},
+	{Server: "haproxy", Config: "verify-optional-identity", Warn: haproxyWarns, Verdict: pass, ClientAuth: "optional", EnforcedAt: "http", RejectLayer: "tls"},
 	{Server: "haproxy", Config: "ignore-errors", Fail: []string{"chain.impostor-ca", "chain.intermediate-not-ca", "chain.pathlen-exceeded", "chain.self-signed", "chain.untrusted-root",
 		"strength.rsa-1024", "strength.sha1-signature", "usage.server-auth-only", "validity.expired", "validity.intermediate-expired", "validity.not-yet-valid"},
 		Warn: with(haproxyWarns, "resumption.after-expiry", "revocation.revoked-leaf"), Verdict: fail, ClientAuth: "required", EnforcedAt: "tls"},
@@ -127,6 +128,8 @@ var Matrix = []Row{
 	{Server: "apache2", Config: "correct", Warn: opensslWarns, Verdict: pass, ClientAuth: "required", EnforcedAt: "tls", RejectLayer: "tls"},
 	// Like nginx, optional_no_ca with a CRL file still refuses unknown CAs.
 	{Server: "apache2", Config: "optional-no-ca", Fail: []string{"client-auth.required"}, Warn: with(opensslWarns, "identity.wrong-identity"), Verdict: fail, ClientAuth: "optional", EnforcedAt: "none", RejectLayer: "tls"},
+	{Server: "apache2", Config: "optional-no-ca-no-crl", Fail: []string{"chain.impostor-ca", "chain.self-signed", "chain.untrusted-root", "client-auth.required"},
+		Warn: with(opensslWarns, "chain.missing-intermediate", "identity.wrong-identity", "revocation.revoked-leaf"), Verdict: fail, ClientAuth: "optional", EnforcedAt: "none"},
 	{Server: "apache2", Config: "per-directory", Fail: []string{"chain.valid", "client-auth.in-initial-handshake"}, Verdict: fail, ClientAuth: "disabled", EnforcedAt: "none",
 		Harness: &Observed{
 			Defect: "SPEC: when chain.valid is refused because the origin asks for the certificate after the handshake, the verdict is fail on client-auth.in-initial-handshake, not inconclusive; " +
