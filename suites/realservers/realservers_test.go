@@ -124,17 +124,7 @@ var Matrix = []Row{
 	{Server: "apache2", Config: "correct", Warn: opensslWarns, Verdict: pass, ClientAuth: "required", EnforcedAt: "tls", RejectLayer: "tls"},
 	// Like nginx, optional_no_ca with a CRL file still refuses unknown CAs.
 	{Server: "apache2", Config: "optional-no-ca", Fail: []string{"client-auth.required"}, Warn: with(opensslWarns, "identity.wrong-identity"), Verdict: fail, ClientAuth: "optional", EnforcedAt: "none", RejectLayer: "tls"},
-	{Server: "apache2", Config: "per-directory", Fail: []string{"chain.valid", "client-auth.in-initial-handshake"}, Verdict: fail, ClientAuth: "disabled", EnforcedAt: "none",
-		Harness: &Observed{
-			Defect: "SPEC: when chain.valid is refused because the origin asks for the certificate after the handshake, the verdict is fail on client-auth.in-initial-handshake, not inconclusive; " +
-				"and resumption.after-expiry reports the expired chains \"accepted\" although they got the same HTTP 403 as the good certificate",
-			Fail: []string{"chain.valid", "client-auth.in-initial-handshake"}, Warn: []string{"resumption.after-expiry"},
-			Errored: []string{"chain.impostor-ca", "chain.intermediate-not-ca", "chain.missing-intermediate", "chain.name-constraints", "chain.pathlen-exceeded", "chain.self-signed", "chain.too-deep", "chain.untrusted-root",
-				"client-auth.bad-proof", "client-auth.required", "identity.wrong-identity", "revocation.revoked-leaf", "rotation.current-accepted", "rotation.next-accepted", "rotation.reissued-accepted",
-				"strength.rsa-1024", "strength.sha1-signature", "usage.leaf-is-ca", "usage.no-eku", "usage.server-auth-only", "usage.unknown-critical-extension",
-				"validity.expired", "validity.intermediate-expired", "validity.not-yet-valid"},
-			Verdict: inconclusive,
-		}},
+	{Server: "apache2", Config: "per-directory", Fail: []string{"chain.valid", "client-auth.in-initial-handshake"}, Verdict: fail, ClientAuth: "disabled", EnforcedAt: "none"},
 	{Server: "apache2", Config: "no-crl", Warn: with(opensslWarns, "revocation.revoked-leaf"), Verdict: pass, ClientAuth: "required", EnforcedAt: "tls", RejectLayer: "tls"},
 	{Server: "apache2", Config: "no-identity", Warn: with(opensslWarns, "identity.wrong-identity"), Verdict: pass, ClientAuth: "required", EnforcedAt: "tls", RejectLayer: "tls"},
 	{Server: "apache2", Config: "keepalive-2s", Fail: []string{"keepalive.idle-compatible"}, Warn: opensslWarns, Verdict: fail, ClientAuth: "required", EnforcedAt: "tls", RejectLayer: "tls"},
