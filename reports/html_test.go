@@ -229,17 +229,25 @@ func TestInBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(80))
+	// Screenshots (PNG): the whole page, and the first run's charts at
+	// full size.
+	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	chartsShot, err := chromedp.Run(ctx, chromedp.Screenshot(chromedp.CSS("#run0 .charts")))
 	if err != nil {
 		t.Fatal(err)
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	shotPath := filepath.Join(t.ArtifactDir(), "report.jpg")
-	if err := os.WriteFile(shotPath, shot, 0o644); err != nil {
-		t.Fatal(err)
+	for name, data := range map[string][]byte{"report.png": shot, "charts.png": chartsShot} {
+		path := filepath.Join(t.ArtifactDir(), name)
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("screenshot: %s", path)
 	}
-	t.Logf("screenshot: %s", shotPath)
 	if len(consoleErrors) > 0 {
 		t.Errorf("console errors: %v", consoleErrors)
 	}
