@@ -100,6 +100,7 @@ func ReadSeries(r io.Reader, start time.Time, span time.Duration) (*Series, erro
 	chunks := make(chan chunk, 2*workers)
 	partial := make([][]bucket, workers)
 	errs := make([]error, workers)
+	errLines := make([]int, workers)
 	var wg sync.WaitGroup
 	for w := range workers {
 		partial[w] = make([]bucket, n)
@@ -114,7 +115,7 @@ func ReadSeries(r io.Reader, start time.Time, span time.Duration) (*Series, erro
 				for i, raw := range c.lines {
 					var l resultLine
 					if err := json.Unmarshal(raw, &l); err != nil {
-						errs[w] = fmt.Errorf("results line %d: %w", c.first+i, err)
+						errs[w], errLines[w] = fmt.Errorf("results line %d: %w", c.first+i, err), c.first+i
 						break
 					}
 					add(bs, idx, &l)
@@ -146,10 +147,12 @@ func ReadSeries(r io.Reader, start time.Time, span time.Duration) (*Series, erro
 	if err := sc.Err(); err != nil {
 		return nil, err
 	}
+	// Of the workers' errors, report the earliest line's.
 	var firstErr error
-	for _, e := range errs {
-		if e != nil && (firstErr == nil || e.Error() < firstErr.Error()) {
-			firstErr = e
+	firstLine := 0
+	for w, e := range errs {
+		if e != nil && (firstErr == nil || errLines[w] < firstLine) {
+			firstErr, firstLine = e, errLines[w]
 		}
 	}
 	if firstErr != nil {
