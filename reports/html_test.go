@@ -137,13 +137,7 @@ func BenchmarkRenderOneMillion(b *testing.B) {
 // errors, no request leaves the page, every chart drew, the matrix lists
 // every check id, hostile strings do not execute. It saves a screenshot.
 func TestInBrowser(t *testing.T) {
-	browser, err := exec.LookPath("chromium")
-	if err != nil {
-		if os.Getenv("ORIGINPROOF_REQUIRE_TOOLS") != "" {
-			t.Fatal("chromium is required (ORIGINPROOF_REQUIRE_TOOLS is set) but not installed: apt-get install chromium")
-		}
-		t.Skip("chromium not installed (Debian package chromium)")
-	}
+	browser := needChromium(t)
 	a, b := t.TempDir(), t.TempDir()
 	writeRun(t, a, 3000, 30*time.Second, true)
 	writeRun(t, b, 3000, 30*time.Second, false)
@@ -151,7 +145,53 @@ func TestInBrowser(t *testing.T) {
 	if _, err := RenderDirs(out, a, b); err != nil {
 		t.Fatal(err)
 	}
-	page := "file://" + filepath.Join(out, "report.html")
+	p := browse(t, browser, filepath.Join(out, "report.html"))
+	if len(p.consoleErrors) > 0 {
+		t.Errorf("console errors: %v", p.consoleErrors)
+	}
+	if len(p.requests) > 0 {
+		t.Errorf("requests left the page: %v", p.requests)
+	}
+	if want := 8; p.charts != want || p.drawnCanvases < want {
+		t.Errorf("charts drawn %d (canvases with pixels %d), want %d", p.charts, p.drawnCanvases, want)
+	}
+	if p.xss != "undefined" {
+		t.Errorf("hostile markup executed: window.__xss = %v", p.xss)
+	}
+	if len(p.ids) != len(checks.Catalogue) {
+		t.Errorf("matrix lists %d checks, want %d", len(p.ids), len(checks.Catalogue))
+	}
+}
+
+// needChromium returns the path of Debian's chromium, skipping the test
+// when it is missing (failing when ORIGINPROOF_REQUIRE_TOOLS is set).
+func needChromium(t *testing.T) string {
+	t.Helper()
+	browser, err := exec.LookPath("chromium")
+	if err != nil {
+		if os.Getenv("ORIGINPROOF_REQUIRE_TOOLS") != "" {
+			t.Fatal("chromium is required (ORIGINPROOF_REQUIRE_TOOLS is set) but not installed: apt-get install chromium")
+		}
+		t.Skip("chromium not installed (Debian package chromium)")
+	}
+	return browser
+}
+
+// page is what the browser saw of a report.
+type page struct {
+	consoleErrors, requests []string
+	charts, drawnCanvases   int
+	xss                     string
+	ids                     []string // check ids in the first run's matrix
+	text                    string   // the page's visible text
+}
+
+// browse opens report in headless Chromium, waits for the charts, and
+// saves PNG screenshots of the whole page and of the first run's charts
+// under the test's artifact directory.
+func browse(t *testing.T, browser, report string) page {
+	t.Helper()
+	pageURL := "file://" + report
 
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(browser), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
@@ -193,7 +233,7 @@ func TestInBrowser(t *testing.T) {
 	if _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := chromedp.Do(ctx, chromedp.Navigate(page)); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Navigate(pageURL)); err != nil {
 		t.Fatalf("navigate: %v", err)
 	}
 	// The charts are drawn by the page's last script; wait until it has run.
@@ -229,38 +269,33 @@ func TestInBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	text, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText`))
+	if err != nil {
+		t.Fatal(err)
+	}
 	// Screenshots (PNG): the whole page, and the first run's charts at
 	// full size.
 	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatal(err)
 	}
-	chartsShot, err := chromedp.Run(ctx, chromedp.Screenshot(chromedp.CSS("#run0 .charts")))
-	if err != nil {
-		t.Fatal(err)
+	var chartsShot []byte
+	if charts > 0 {
+		if chartsShot, err = chromedp.Run(ctx, chromedp.Screenshot(chromedp.CSS(".charts"))); err != nil {
+			t.Fatal(err)
+		}
 	}
 	mu.Lock()
 	defer mu.Unlock()
 	for name, data := range map[string][]byte{"report.png": shot, "charts.png": chartsShot} {
+		if data == nil {
+			continue
+		}
 		path := filepath.Join(t.ArtifactDir(), name)
 		if err := os.WriteFile(path, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
 		t.Logf("screenshot: %s", path)
 	}
-	if len(consoleErrors) > 0 {
-		t.Errorf("console errors: %v", consoleErrors)
-	}
-	if len(requests) > 0 {
-		t.Errorf("requests left the page: %v", requests)
-	}
-	if want := 8; charts != want || drawnCanvases < want {
-		t.Errorf("charts drawn %d (canvases with pixels %d), want %d", charts, drawnCanvases, want)
-	}
-	if xss != "undefined" {
-		t.Errorf("hostile markup executed: window.__xss = %v", xss)
-	}
-	if len(ids) != len(checks.Catalogue) {
-		t.Errorf("matrix lists %d checks, want %d", len(ids), len(checks.Catalogue))
-	}
+	return page{consoleErrors: consoleErrors, requests: requests, charts: charts, drawnCanvases: drawnCanvases, xss: xss, ids: ids, text: text}
 }
