@@ -69,11 +69,7 @@ func ReadSeries(r io.Reader, start time.Time, span time.Duration) (*Series, erro
 	if span <= 0 {
 		span = time.Second
 	}
-	width := time.Second
-	if span > maxBuckets*time.Second {
-		width = (span + maxBuckets - 1) / maxBuckets
-		width = width.Round(time.Second)
-	}
+	width := bucketWidth(span)
 	n := int((span + width - 1) / width)
 	if n < 1 {
 		n = 1
@@ -165,6 +161,25 @@ func ReadSeries(r io.Reader, start time.Time, span time.Duration) (*Series, erro
 		}
 	}
 	return newSeries(bs, width), nil
+}
+
+// widths are the bucket widths a series may use.
+var widths = []time.Duration{10 * time.Millisecond, 20 * time.Millisecond, 50 * time.Millisecond, 100 * time.Millisecond,
+	200 * time.Millisecond, 500 * time.Millisecond, time.Second, 2 * time.Second, 5 * time.Second, 10 * time.Second,
+	15 * time.Second, 30 * time.Second, time.Minute, 2 * time.Minute, 5 * time.Minute, 10 * time.Minute, 15 * time.Minute,
+	30 * time.Minute, time.Hour}
+
+// bucketWidth picks a round bucket width for a run of span: about 60
+// buckets for a short run (buckets up to a second), one-second buckets up
+// to ten minutes, and never more than maxBuckets.
+func bucketWidth(span time.Duration) time.Duration {
+	want := max(span/maxBuckets, min(time.Second, span/60))
+	for _, w := range widths {
+		if w >= want {
+			return w
+		}
+	}
+	return (want + time.Hour - 1) / time.Hour * time.Hour
 }
 
 // add counts one result into its buckets.

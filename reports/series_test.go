@@ -2,6 +2,7 @@ package reports
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -29,11 +30,11 @@ func TestReadSeries(t *testing.T) {
 		wantErrs   map[string]float64
 		wantErr    string
 	}{
-		{name: "empty", in: "", span: 3 * time.Second, wantBucket: 3},
-		{name: "one request", in: line(0, 200, "") + "\n", span: time.Second, wantSent: 1, wantBucket: 1},
-		{name: "chunks across workers", in: many(10_000), span: 10 * time.Second, wantSent: 10_000, wantBucket: 10},
+		{name: "empty", in: "", span: 3 * time.Second, wantBucket: 60},
+		{name: "one request", in: line(0, 200, "") + "\n", span: time.Second, wantSent: 1, wantBucket: 50},
+		{name: "chunks across workers", in: many(10_000), span: 10 * time.Second, wantSent: 10_000, wantBucket: 50},
 		{name: "errors by class", in: line(0, 0, "tls_alert:bad_certificate") + "\n" + line(time.Second, 503, "") + "\n", span: 2 * time.Second,
-			wantSent: 2, wantBucket: 2, wantErrs: map[string]float64{"tls_alert:bad_certificate": 1, "http_503": 1}},
+			wantSent: 2, wantBucket: 40, wantErrs: map[string]float64{"tls_alert:bad_certificate": 1, "http_503": 1}},
 		{name: "long run stays bounded", in: line(0, 200, "") + "\n" + line(10*time.Hour, 200, "") + "\n", span: 10 * time.Hour, wantSent: 2, wantBucket: maxBuckets},
 		{name: "bad line named", in: many(3000) + "{not json\n", span: 3 * time.Second, wantErr: "results line 3001"},
 	}
@@ -57,6 +58,7 @@ func TestReadSeries(t *testing.T) {
 				sent += s.Sent[i] * s.BucketS
 				asked += s.Asked[i] * s.BucketS
 			}
+			sent, asked = math.Round(sent), math.Round(asked)
 			if sent != tt.wantSent || asked != tt.wantSent {
 				t.Errorf("sent %v, asked %v, want %v", sent, asked, tt.wantSent)
 			}
@@ -76,5 +78,29 @@ func TestReadSeries(t *testing.T) {
 				t.Errorf("first bucket mean total = %v ms, want 3 (from the intended send)", s.Total[0])
 			}
 		})
+	}
+}
+
+func TestBucketWidth(t *testing.T) {
+	tests := []struct {
+		span, want time.Duration
+	}{
+		{time.Second, 20 * time.Millisecond},
+		{2 * time.Second, 50 * time.Millisecond},
+		{30 * time.Second, 500 * time.Millisecond},
+		{5 * time.Minute, time.Second},
+		{10 * time.Minute, time.Second},
+		{30 * time.Minute, 5 * time.Second},
+		{24 * time.Hour, 5 * time.Minute},
+		{1000 * time.Hour, 2 * time.Hour},
+	}
+	for _, tt := range tests {
+		got := bucketWidth(tt.span)
+		if got != tt.want {
+			t.Errorf("bucketWidth(%v) = %v, want %v", tt.span, got, tt.want)
+		}
+		if n := (tt.span + got - 1) / got; n > maxBuckets {
+			t.Errorf("bucketWidth(%v): %d buckets, want <= %d", tt.span, n, maxBuckets)
+		}
 	}
 }
