@@ -8,7 +8,9 @@ import (
 	"io"
 	"math"
 	"os"
+	goruntime "runtime"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/originproof/originproof/loadgen/latency"
@@ -74,7 +76,7 @@ func ReadSeries(r io.Reader, start time.Time, span time.Duration) (*Series, erro
 	if n > maxBuckets+1 {
 		n = maxBuckets + 1
 	}
-	bs := make([]bucket, n)
+
 	idx := func(t time.Time) int {
 		i := int(t.Sub(start) / width)
 		if i < 0 {
@@ -85,52 +87,69 @@ func ReadSeries(r io.Reader, start time.Time, span time.Duration) (*Series, erro
 		}
 		return i
 	}
+	// Decoding JSON is the cost: lines go in batches to one worker per
+	// core, each aggregating into its own buckets, merged at the end.
+	workers := goruntime.GOMAXPROCS(0)
+	type batch struct {
+		first int
+		lines [][]byte
+	}
+	batches := make(chan batch, 2*workers)
+	parts := make([][]bucket, workers)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		parts[w] = make([]bucket, n)
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			bs := parts[w]
+			for b := range batches {
+				if errs[w] != nil {
+					continue // drain
+				}
+				for i, raw := range b.lines {
+					var l resultLine
+					if err := json.Unmarshal(raw, &l); err != nil {
+						errs[w] = fmt.Errorf("results line %d: %w", b.first+i, err)
+						break
+					}
+					addLine(bs, &l, idx)
+				}
+			}
+		}(w)
+	}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	const batchSize = 2048
+	cur := batch{first: 1}
 	line := 0
 	for sc.Scan() {
 		line++
-		var l resultLine
-		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
-			return nil, fmt.Errorf("results line %d: %w", line, err)
-		}
-		if !l.Intended.IsZero() {
-			bs[idx(l.Intended)].asked++
-		}
-		b := &bs[idx(l.Timestamp)]
-		b.sent++
-		if l.Connect > 0 {
-			b.connN++
-			b.connSum += float64(l.Connect)
-		}
-		if l.TLSHandshake > 0 {
-			b.hsN++
-			b.hsSum += float64(l.TLSHandshake)
-		}
-		if l.TTFB > 0 {
-			b.ttfbN++
-			b.ttfbSum += float64(l.TTFB)
-		}
-		lat := l.LatencyCorrected
-		if lat == 0 {
-			lat = l.Latency
-		}
-		b.totN++
-		b.totSum += float64(lat)
-		b.totMax = math.Max(b.totMax, float64(lat))
-		if l.Error != "" || l.Code < 200 || l.Code >= 400 {
-			class := l.ErrorClass
-			if class == "" {
-				class = fmt.Sprintf("http_%d", l.Code)
-			}
-			if b.errs == nil {
-				b.errs = map[string]float64{}
-			}
-			b.errs[class]++
+		cur.lines = append(cur.lines, append([]byte(nil), sc.Bytes()...))
+		if len(cur.lines) == batchSize {
+			batches <- cur
+			cur = batch{first: line + 1}
 		}
 	}
+	if len(cur.lines) > 0 {
+		batches <- cur
+	}
+	close(batches)
+	wg.Wait()
 	if err := sc.Err(); err != nil {
 		return nil, err
+	}
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	bs := parts[0]
+	for _, p := range parts[1:] {
+		for i := range bs {
+			bs[i].merge(&p[i])
+		}
 	}
 	s := &Series{BucketS: width.Seconds(), Errors: map[string][]float64{}}
 	ws := width.Seconds()
@@ -283,4 +302,62 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+func (b *bucket) merge(o *bucket) {
+	b.asked += o.asked
+	b.sent += o.sent
+	b.connN += o.connN
+	b.hsN += o.hsN
+	b.ttfbN += o.ttfbN
+	b.totN += o.totN
+	b.connSum += o.connSum
+	b.hsSum += o.hsSum
+	b.ttfbSum += o.ttfbSum
+	b.totSum += o.totSum
+	b.totMax = math.Max(b.totMax, o.totMax)
+	for k, v := range o.errs {
+		if b.errs == nil {
+			b.errs = map[string]float64{}
+		}
+		b.errs[k] += v
+	}
+}
+
+// addLine aggregates one result into its buckets.
+func addLine(bs []bucket, l *resultLine, idx func(time.Time) int) {
+	if !l.Intended.IsZero() {
+		bs[idx(l.Intended)].asked++
+	}
+	b := &bs[idx(l.Timestamp)]
+	b.sent++
+	if l.Connect > 0 {
+		b.connN++
+		b.connSum += float64(l.Connect)
+	}
+	if l.TLSHandshake > 0 {
+		b.hsN++
+		b.hsSum += float64(l.TLSHandshake)
+	}
+	if l.TTFB > 0 {
+		b.ttfbN++
+		b.ttfbSum += float64(l.TTFB)
+	}
+	lat := l.LatencyCorrected
+	if lat == 0 {
+		lat = l.Latency
+	}
+	b.totN++
+	b.totSum += float64(lat)
+	b.totMax = math.Max(b.totMax, float64(lat))
+	if l.Error != "" || l.Code < 200 || l.Code >= 400 {
+		class := l.ErrorClass
+		if class == "" {
+			class = fmt.Sprintf("http_%d", l.Code)
+		}
+		if b.errs == nil {
+			b.errs = map[string]float64{}
+		}
+		b.errs[class]++
+	}
 }
