@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/originproof/originproof/fixtures"
 	"github.com/originproof/originproof/fixtures/origin"
 	"github.com/originproof/originproof/reports"
 )
@@ -18,14 +17,7 @@ import (
 // ends the run promptly with exit 3, and summary.json, junit.xml and
 // report.html are written with what was measured.
 func TestInterruptedConformStillWritesItsReport(t *testing.T) {
-	pkiDir := t.TempDir()
-	pki, err := fixtures.Generate(fixtures.Options{ServerName: "origin.test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := pki.WriteDir(pkiDir, true); err != nil {
-		t.Fatal(err)
-	}
+	pkiDir, pki := writePKI(t)
 	srv, err := origin.Start(origin.Config{PKI: pki, Profile: origin.Strict, Addr: "127.0.0.1:0"})
 	if err != nil {
 		t.Fatal(err)
