@@ -120,12 +120,8 @@ func TestOneMillionRequestsBounded(t *testing.T) {
 	if len(html) > 2<<20 {
 		t.Errorf("report is %d bytes, want < 2 MiB", len(html))
 	}
-	// The budget is 5 s (BenchmarkRenderOneMillion measures it); the test
-	// fails only at three times that, so a busy CI machine does not flake
-	// while a change that makes rendering non-linear still fails.
-	if took > 15*time.Second {
-		t.Errorf("rendering took %v, want well under 5 s", took)
-	}
+	// The 5 s budget is measured by BenchmarkRenderOneMillion (make bench),
+	// not asserted here: timings on a shared CI machine are not a test.
 }
 
 func BenchmarkRenderOneMillion(b *testing.B) {
