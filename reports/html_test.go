@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -82,7 +83,7 @@ func TestSelfContainedAndComplete(t *testing.T) {
 			t.Errorf("matrix lacks %s", c.ID)
 		}
 	}
-	for _, want := range []string{"Findings", "what this means / how to fix", "Origin server certificate", "19 days left", "Latency per phase", "Thresholds", "breached", "generator_limited"} {
+	for _, want := range []string{`<div class="banner fail">`, `<div class="v">FAIL</div>`, "Findings", "what this means / how to fix", "Origin server certificate", "19 days left", "Latency per phase", "Thresholds", "breached", "generator_limited"} {
 		if !strings.Contains(html, want) {
 			t.Errorf("report lacks %q", want)
 		}
@@ -157,6 +158,9 @@ func TestInBrowser(t *testing.T) {
 	if want := 8; p.charts != want || p.drawnCanvases < want {
 		t.Errorf("charts drawn %d (canvases with pixels %d), want %d", p.charts, p.drawnCanvases, want)
 	}
+	if !slices.Equal(p.verdicts, []string{"FAIL", "FAIL"}) {
+		t.Errorf("banner verdicts %q, want FAIL for both runs", p.verdicts)
+	}
 	if p.xss != "undefined" {
 		t.Errorf("hostile markup executed: window.__xss = %v", p.xss)
 	}
@@ -186,6 +190,7 @@ type page struct {
 	xss                     string
 	ids                     []string // check ids in the first run's matrix
 	text                    string   // the page's visible text
+	verdicts                []string // the verdict word of each run's banner
 }
 
 // browse opens report in headless Chromium, waits for the charts, and
@@ -271,6 +276,10 @@ func browse(t *testing.T, browser, report string) page {
 	if err != nil {
 		t.Fatal(err)
 	}
+	verdicts, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll(".banner .v")).map(e => e.innerText.trim())`))
+	if err != nil {
+		t.Fatal(err)
+	}
 	text, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText`))
 	if err != nil {
 		t.Fatal(err)
@@ -299,5 +308,5 @@ func browse(t *testing.T, browser, report string) page {
 		}
 		t.Logf("screenshot: %s", path)
 	}
-	return page{consoleErrors: consoleErrors, requests: requests, charts: charts, drawnCanvases: drawnCanvases, xss: xss, ids: ids, text: text}
+	return page{consoleErrors: consoleErrors, requests: requests, charts: charts, drawnCanvases: drawnCanvases, xss: xss, ids: ids, text: text, verdicts: verdicts}
 }
