@@ -12,9 +12,11 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/originproof
 
-## test: vet and every test (unit, CLI, real-server matrix where installed)
+## test: vet and every test (unit, CLI, real-server matrix where installed).
+## Packages run one at a time (-p 1): several of them start origins and
+## measure latency, and must not starve each other on a 2-core machine.
 test: lint
-	$(GO) test -count=1 -timeout 14m $(PKGS)
+	$(GO) test -p 1 -count=1 -timeout 14m $(PKGS)
 
 ## demo: reference origins on loopback, conformance + load, HTML report under $(DEMO_OUT)
 demo: build

@@ -56,6 +56,7 @@ func writeRun(t testing.TB, dir string, n int, d time.Duration, hostile bool) {
 	}
 	s.Thresholds = []ThresholdResult{{Name: "request_p99", Phase: "steady", Limit: "<= 500ms", Observed: "12.00ms", Held: true}, {Name: "error_rate", Limit: "<= 0.00%", Observed: "0.10%", Held: false}}
 	s.Warnings = []string{"generator_limited: test warning" + evil}
+	s.Decide(false)
 
 	rf, err := os.Create(filepath.Join(dir, "results.json"))
 	if err != nil {

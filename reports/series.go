@@ -8,7 +8,10 @@ import (
 	"io"
 	"math"
 	"os"
+	goruntime "runtime"
 	"sort"
+	"strconv"
+	"sync"
 	"time"
 
 	"github.com/originproof/originproof/loadgen/latency"
@@ -26,13 +29,13 @@ type Series struct {
 	// Sent is what was sent (by actual send time).
 	Asked []float64 `json:"asked"`
 	Sent  []float64 `json:"sent"`
-	// Mean latency per phase, milliseconds (NaN-free: 0 where no sample).
-	Connect   []float64 `json:"connect"`
-	Handshake []float64 `json:"handshake"`
-	TTFB      []float64 `json:"ttfb"`
-	Total     []float64 `json:"total"`
+	// Mean latency per phase, milliseconds (null where no sample).
+	Connect   []Value `json:"connect"`
+	Handshake []Value `json:"handshake"`
+	TTFB      []Value `json:"ttfb"`
+	Total     []Value `json:"total"`
 	// TotalMax is the slowest request (from intended send) in the bucket.
-	TotalMax []float64 `json:"total_max"`
+	TotalMax []Value `json:"total_max"`
 	// Errors per class per bucket (requests).
 	Errors map[string][]float64 `json:"errors"`
 }
@@ -60,21 +63,20 @@ type bucket struct {
 
 // ReadSeries aggregates a results.json stream into at most maxBuckets
 // buckets over [start, start+span). It reads line by line and never holds
-// the results in memory.
+// the results in memory; lines are decoded by a few workers in parallel
+// (aggregation is order-independent), chunk by chunk.
 func ReadSeries(r io.Reader, start time.Time, span time.Duration) (*Series, error) {
 	if span <= 0 {
 		span = time.Second
 	}
-	width := time.Second
-	if span > maxBuckets*time.Second {
-		width = (span + maxBuckets - 1) / maxBuckets
-		width = width.Round(time.Second)
+	width := bucketWidth(span)
+	n := int((span + width - 1) / width)
+	if n < 1 {
+		n = 1
 	}
-	n := int(span/width) + 1
-	if n > maxBuckets+1 {
-		n = maxBuckets + 1
+	if n > maxBuckets {
+		n = maxBuckets
 	}
-	bs := make([]bucket, n)
 	idx := func(t time.Time) int {
 		i := int(t.Sub(start) / width)
 		if i < 0 {
@@ -85,60 +87,180 @@ func ReadSeries(r io.Reader, start time.Time, span time.Duration) (*Series, erro
 		}
 		return i
 	}
+
+	type chunk struct {
+		first int // line number of the chunk's first line
+		lines [][]byte
+	}
+	workers := min(max(goruntime.GOMAXPROCS(0), 1), 4)
+	chunks := make(chan chunk, 2*workers)
+	partial := make([][]bucket, workers)
+	errs := make([]error, workers)
+	errLines := make([]int, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		partial[w] = make([]bucket, n)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			bs := partial[w]
+			for c := range chunks {
+				if errs[w] != nil {
+					continue // drain
+				}
+				for i, raw := range c.lines {
+					var l resultLine
+					if err := json.Unmarshal(raw, &l); err != nil {
+						errs[w], errLines[w] = fmt.Errorf("results line %d: %w", c.first+i, err), c.first+i
+						break
+					}
+					add(bs, idx, &l)
+				}
+			}
+		}()
+	}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	const chunkLines = 2048
 	line := 0
+	cur := chunk{first: 1}
 	for sc.Scan() {
 		line++
-		var l resultLine
-		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
-			return nil, fmt.Errorf("results line %d: %w", line, err)
+		if len(sc.Bytes()) == 0 {
+			continue
 		}
-		if !l.Intended.IsZero() {
-			bs[idx(l.Intended)].asked++
-		}
-		b := &bs[idx(l.Timestamp)]
-		b.sent++
-		if l.Connect > 0 {
-			b.connN++
-			b.connSum += float64(l.Connect)
-		}
-		if l.TLSHandshake > 0 {
-			b.hsN++
-			b.hsSum += float64(l.TLSHandshake)
-		}
-		if l.TTFB > 0 {
-			b.ttfbN++
-			b.ttfbSum += float64(l.TTFB)
-		}
-		lat := l.LatencyCorrected
-		if lat == 0 {
-			lat = l.Latency
-		}
-		b.totN++
-		b.totSum += float64(lat)
-		b.totMax = math.Max(b.totMax, float64(lat))
-		if l.Error != "" || l.Code < 200 || l.Code >= 400 {
-			class := l.ErrorClass
-			if class == "" {
-				class = fmt.Sprintf("http_%d", l.Code)
-			}
-			if b.errs == nil {
-				b.errs = map[string]float64{}
-			}
-			b.errs[class]++
+		cur.lines = append(cur.lines, append([]byte(nil), sc.Bytes()...))
+		if len(cur.lines) == chunkLines {
+			chunks <- cur
+			cur = chunk{first: line + 1}
 		}
 	}
+	if len(cur.lines) > 0 {
+		chunks <- cur
+	}
+	close(chunks)
+	wg.Wait()
 	if err := sc.Err(); err != nil {
 		return nil, err
 	}
+	// Of the workers' errors, report the earliest line's.
+	var firstErr error
+	firstLine := 0
+	for w, e := range errs {
+		if e != nil && (firstErr == nil || errLines[w] < firstLine) {
+			firstErr, firstLine = e, errLines[w]
+		}
+	}
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	bs := partial[0]
+	for _, p := range partial[1:] {
+		for i := range bs {
+			bs[i].merge(&p[i])
+		}
+	}
+	return newSeries(bs, width), nil
+}
+
+// widths are the bucket widths a series may use.
+var widths = []time.Duration{10 * time.Millisecond, 20 * time.Millisecond, 50 * time.Millisecond, 100 * time.Millisecond,
+	200 * time.Millisecond, 500 * time.Millisecond, time.Second, 2 * time.Second, 5 * time.Second, 10 * time.Second,
+	15 * time.Second, 30 * time.Second, time.Minute, 2 * time.Minute, 5 * time.Minute, 10 * time.Minute, 15 * time.Minute,
+	30 * time.Minute, time.Hour}
+
+// bucketWidth picks a round bucket width for a run of span: about 60
+// buckets for a short run (buckets up to a second), one-second buckets up
+// to ten minutes, and never more than maxBuckets.
+func bucketWidth(span time.Duration) time.Duration {
+	want := max(span/maxBuckets, min(time.Second, span/60))
+	for _, w := range widths {
+		if w >= want {
+			return w
+		}
+	}
+	return (want + time.Hour - 1) / time.Hour * time.Hour
+}
+
+// add counts one result into its buckets.
+func add(bs []bucket, idx func(time.Time) int, l *resultLine) {
+	if !l.Intended.IsZero() {
+		bs[idx(l.Intended)].asked++
+	}
+	b := &bs[idx(l.Timestamp)]
+	b.sent++
+	if l.Connect > 0 {
+		b.connN++
+		b.connSum += float64(l.Connect)
+	}
+	if l.TLSHandshake > 0 {
+		b.hsN++
+		b.hsSum += float64(l.TLSHandshake)
+	}
+	if l.TTFB > 0 {
+		b.ttfbN++
+		b.ttfbSum += float64(l.TTFB)
+	}
+	lat := l.LatencyCorrected
+	if lat == 0 {
+		lat = l.Latency
+	}
+	b.totN++
+	b.totSum += float64(lat)
+	b.totMax = math.Max(b.totMax, float64(lat))
+	if l.Error != "" || l.Code < 200 || l.Code >= 400 {
+		class := l.ErrorClass
+		if class == "" {
+			class = fmt.Sprintf("http_%d", l.Code)
+		}
+		if b.errs == nil {
+			b.errs = map[string]float64{}
+		}
+		b.errs[class]++
+	}
+}
+
+func (b *bucket) merge(o *bucket) {
+	b.asked += o.asked
+	b.sent += o.sent
+	b.connN += o.connN
+	b.hsN += o.hsN
+	b.ttfbN += o.ttfbN
+	b.totN += o.totN
+	b.connSum += o.connSum
+	b.hsSum += o.hsSum
+	b.ttfbSum += o.ttfbSum
+	b.totSum += o.totSum
+	b.totMax = math.Max(b.totMax, o.totMax)
+	for c, v := range o.errs {
+		if b.errs == nil {
+			b.errs = map[string]float64{}
+		}
+		b.errs[c] += v
+	}
+}
+
+// Value is a chart value; NaN (no sample in the bucket) is written as
+// JSON null, which the charts draw as a gap rather than a dip to zero.
+type Value float64
+
+// MarshalJSON writes null for NaN.
+func (v Value) MarshalJSON() ([]byte, error) {
+	if math.IsNaN(float64(v)) {
+		return []byte("null"), nil
+	}
+	return strconv.AppendFloat(nil, float64(v), 'f', -1, 64), nil
+}
+
+func newSeries(bs []bucket, width time.Duration) *Series {
+	n := len(bs)
 	s := &Series{BucketS: width.Seconds(), Errors: map[string][]float64{}}
 	ws := width.Seconds()
-	mean := func(sum, n float64) float64 {
+	mean := func(sum, n float64) Value {
 		if n == 0 {
-			return 0
+			return Value(math.NaN())
 		}
-		return math.Round(sum/n/1e3) / 1e3 // ns -> ms, 3 decimals
+		return Value(math.Round(sum/n/1e3) / 1e3) // ns -> ms, 3 decimals
 	}
 	classes := map[string]bool{}
 	for _, b := range bs {
@@ -157,12 +279,16 @@ func ReadSeries(r io.Reader, start time.Time, span time.Duration) (*Series, erro
 		s.Handshake = append(s.Handshake, mean(b.hsSum, b.hsN))
 		s.TTFB = append(s.TTFB, mean(b.ttfbSum, b.ttfbN))
 		s.Total = append(s.Total, mean(b.totSum, b.totN))
-		s.TotalMax = append(s.TotalMax, math.Round(b.totMax/1e3)/1e3)
+		if b.totN == 0 {
+			s.TotalMax = append(s.TotalMax, Value(math.NaN()))
+		} else {
+			s.TotalMax = append(s.TotalMax, Value(math.Round(b.totMax/1e3)/1e3))
+		}
 		for c := range classes {
 			s.Errors[c] = append(s.Errors[c], b.errs[c])
 		}
 	}
-	return s, nil
+	return s
 }
 
 // Distribution is the HdrHistogram percentile distribution of total

@@ -162,7 +162,7 @@ var _ = Describe("client-auth", Label("client-auth"), func() {
 		start := time.Now()
 		s := current
 		if s.baselineBroken() {
-			finish("client-auth.required", outcome{status: reports.StatusError, observed: "not judged: the good certificate was not accepted"}, start)
+			finish("client-auth.required", s.notJudged(), start)
 			return
 		}
 		v := probe.Judge(s.noCert, s.baseline)

@@ -139,7 +139,7 @@ func (s *state) do(id *fixtures.Identity, mod func(*probe.Options)) probe.Result
 // baseline, expecting accept or reject.
 func (s *state) judgeIdentity(id *fixtures.Identity, expect string) (bool, outcome) {
 	if s.baselineBroken() {
-		return false, outcome{status: reports.StatusError, observed: "not judged: the good certificate was not accepted (" + s.baseline.Describe() + ")"}
+		return false, s.notJudged()
 	}
 	r := s.do(id, nil)
 	v := probe.Judge(r, s.baseline)
@@ -157,6 +157,28 @@ func (s *state) judgeIdentity(id *fixtures.Identity, expect string) (bool, outco
 // client-certificate probes cannot be judged against it.
 func (s *state) baselineBroken() bool {
 	return s.baseline.Kind != probe.Response || baselineRefusedStatus(s.baseline.Status)
+}
+
+// baselineAttributed says the good certificate was refused for a reason
+// the harness can name: the origin asks for the certificate after the
+// handshake (renegotiation, TLS 1.3 post-handshake auth, or per-location
+// auth answering 4xx without a CertificateRequest), which CloudFront never
+// answers. client-auth.in-initial-handshake fails then; the verdict is fail.
+func (s *state) baselineAttributed() bool {
+	b := s.baseline
+	return b.Renegotiation || b.PostHandshakeAuth || (b.Kind == probe.Response && baselineRefusedStatus(b.Status) && !b.CertRequested)
+}
+
+// notJudged is the outcome of a client probe that cannot be compared with
+// a refused baseline: skipped when the refusal is attributed (the verdict
+// is decided by client-auth.in-initial-handshake), an error otherwise (the
+// run is inconclusive).
+func (s *state) notJudged() outcome {
+	why := "not judged: the good certificate was not accepted (" + s.baseline.Describe() + ")"
+	if s.baselineAttributed() {
+		return outcome{status: reports.StatusSkip, observed: "not run", detail: why + "; see client-auth.in-initial-handshake"}
+	}
+	return outcome{status: reports.StatusError, observed: why}
 }
 
 // baselineRefusedStatus: statuses that mean "your certificate is not
@@ -193,6 +215,9 @@ func serverChainInfo(certs []*x509.Certificate) ([]reports.CertInfo, []string) {
 // and tries to resume it into a served request.
 func (s *state) resumeAfterExpiry(which string) outcome {
 	cfg, p := s.cfg, s.cfg.PKI
+	if s.baselineBroken() {
+		return s.notJudged()
+	}
 	issuer := p.ClientIntermediate
 	if cfg.RotationPhase == PhasePost {
 		issuer = p.NextIntermediate

@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/originproof/originproof/fixtures"
 	"github.com/originproof/originproof/fixtures/origin"
 	"github.com/originproof/originproof/reports"
 	"github.com/originproof/originproof/scenarios"
@@ -24,14 +23,7 @@ func TestExampleScenarios(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs every example scenario twice")
 	}
-	pkiDir := t.TempDir()
-	pki, err := fixtures.Generate(fixtures.Options{ServerName: "origin.test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := pki.WriteDir(pkiDir, true); err != nil {
-		t.Fatal(err)
-	}
+	pkiDir, pki := writePKI(t)
 	cases := []struct {
 		example, profile string
 		wantCode         int

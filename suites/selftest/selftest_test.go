@@ -44,6 +44,20 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// writePKI generates a test PKI for origin.test into a temporary directory.
+func writePKI(t *testing.T) (string, *fixtures.PKI) {
+	t.Helper()
+	dir := t.TempDir()
+	pki, err := fixtures.Generate(fixtures.Options{ServerName: "origin.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pki.WriteDir(dir, true); err != nil {
+		t.Fatal(err)
+	}
+	return dir, pki
+}
+
 type want struct {
 	fail, warn []string
 }
@@ -93,14 +107,7 @@ func TestProfileMatrix(t *testing.T) {
 	if testing.Short() {
 		t.Skip("certifies every reference profile")
 	}
-	pkiDir := t.TempDir()
-	pki, err := fixtures.Generate(fixtures.Options{ServerName: "origin.test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := pki.WriteDir(pkiDir, true); err != nil {
-		t.Fatal(err)
-	}
+	pkiDir, pki := writePKI(t)
 	covered := map[string]bool{}
 	type result struct {
 		sum    *reports.Summary
@@ -202,14 +209,7 @@ func TestProfileMatrix(t *testing.T) {
 // TestSummaryAndJUnitShape: summary.json carries every field of the SPEC
 // schema for every check, and junit.xml one testcase per check id.
 func TestSummaryAndJUnitShape(t *testing.T) {
-	pkiDir := t.TempDir()
-	pki, err := fixtures.Generate(fixtures.Options{ServerName: "origin.test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := pki.WriteDir(pkiDir, true); err != nil {
-		t.Fatal(err)
-	}
+	pkiDir, pki := writePKI(t)
 	srv, err := origin.Start(origin.Config{PKI: pki, Profile: origin.OptionalClientAuth, Addr: "127.0.0.1:0"})
 	if err != nil {
 		t.Fatal(err)
