@@ -39,7 +39,7 @@ type Report struct {
 type Engine struct {
 	r     *resolved
 	pops  []*pop
-	dials chan *conn
+	dials *dialQueue
 	used  atomic.Bool
 }
 
@@ -50,7 +50,7 @@ func New(opts ...Option) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{r: r, dials: make(chan *conn, 4096)}
+	e := &Engine{r: r, dials: newDialQueue(1 << 16)}
 	ids := new(atomic.Uint64)
 	for i := 0; i < r.pops; i++ {
 		e.pops = append(e.pops, newPop(i, r, ids, e.dials))
@@ -82,9 +82,10 @@ func (e *Engine) Run(ctx context.Context) (*Report, error) {
 	r := e.r
 	fl := newInflight()
 	client := &http.Client{
-		Transport: &edge{pops: e.pops, inflight: fl},
-		// A bound on the whole exchange; the read timeout applies to the headers.
-		Timeout: time.Duration(r.connectAttempts)*r.connectTimeout + 2*r.readTimeout,
+		// The edge bounds the whole exchange itself: a Client.Timeout on a
+		// RoundTripper that is not an *http.Transport costs a goroutine and
+		// a timer per request.
+		Transport: &edge{pops: e.pops, inflight: fl, bound: time.Duration(r.connectAttempts)*r.connectTimeout + 2*r.readTimeout},
 		// CloudFront returns the origin's redirects to the viewer.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
@@ -174,6 +175,8 @@ consume:
 			if !ok {
 				break consume
 			}
+			// The request's own connection, if new, is queued by now.
+			c.drainDials()
 			t := fl.take(res.Seq)
 			if err := c.take(res, t); err != nil && writeErr == nil {
 				writeErr = err
@@ -181,9 +184,8 @@ consume:
 			if t != nil {
 				t.release()
 			}
-		case cn := <-e.dials:
-			c.dialed(cn)
 		case now := <-tick.C:
+			c.drainDials()
 			if err := c.flush(now, resultsW); err != nil && writeErr == nil {
 				writeErr = err
 			}
@@ -201,14 +203,7 @@ consume:
 	for _, p := range e.pops {
 		p.tr.CloseIdleConnections()
 	}
-	for drained := false; !drained; {
-		select {
-		case cn := <-e.dials:
-			c.dialed(cn)
-		default:
-			drained = true
-		}
-	}
+	c.drainDials()
 	if err := c.flush(ended, resultsW); err != nil && writeErr == nil {
 		writeErr = err
 	}
@@ -287,6 +282,7 @@ type consumer struct {
 	hot          []hotRecorders
 	sendLag      *latency.Recorder
 	lastFlush    time.Time
+	dialBuf      []*conn
 }
 
 func (c *consumer) take(res *vegeta.Result, t *reqTrace) error {
@@ -364,6 +360,15 @@ func (c *consumer) take(res *vegeta.Result, t *reqTrace) error {
 		return c.enc(rec)
 	}
 	return nil
+}
+
+// drainDials records the connections dialled since the last call.
+func (c *consumer) drainDials() {
+	c.dialBuf = c.e.dials.drain(c.dialBuf)
+	for i, cn := range c.dialBuf {
+		c.dialed(cn)
+		c.dialBuf[i] = nil
+	}
 }
 
 // dialed records a new connection's phases: every connection the dialer

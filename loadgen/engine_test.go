@@ -468,6 +468,7 @@ func TestErrorsAreClassified(t *testing.T) {
 		{"untrusted client certificate", []Option{Target(strict.URL()), ConnectTo(strict.Addr()), RootCAs(pki.ServerRootPool(), "t"), ClientIdentity(identity(t, pki, "chain.untrusted-root"))}, "tls_alert:"},
 		{"no client certificate", []Option{Target(strict.URL()), ConnectTo(strict.Addr()), RootCAs(pki.ServerRootPool(), "t")}, "tls_alert:"},
 		{"untrusted server", []Option{Target(strict.URL()), ConnectTo(strict.Addr()), RootCAs(pki.ClientRootPool(), "wrong"), ClientIdentity(identity(t, pki, "chain.valid"))}, ErrServerCert},
+		{"server certificate for another name", []Option{Target(strict.URL()), ConnectTo(strict.Addr()), ServerName("other.test"), RootCAs(pki.ServerRootPool(), "t"), ClientIdentity(identity(t, pki, "chain.valid"))}, ErrServerCert},
 		{"nothing listening", []Option{Target("https://origin.test/"), ConnectTo(closed), ConnectAttempts(2)}, ErrConnectRefused},
 	}
 	for _, tt := range tests {

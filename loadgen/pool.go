@@ -23,9 +23,10 @@ type pop struct {
 	net       net.Dialer
 	via       string   // "1.1 <id>.cloudfront.net (CloudFront)"
 	viaHeader []string // []string{via}
+	verifier  *serverVerifier
 	state     atomic.Pointer[popState]
 	ids       *atomic.Uint64 // connection ids, shared by every pop of a run
-	dials     chan<- *conn   // every new connection, for the consumer's histograms
+	dials     *dialQueue     // every new connection, for the consumer's histograms
 	c         counters
 
 	mu   sync.Mutex
@@ -83,13 +84,14 @@ func (s *DialStats) add(o DialStats) {
 	s.Retries += o.Retries
 }
 
-func newPop(id int, r *resolved, ids *atomic.Uint64, dials chan<- *conn) *pop {
+func newPop(id int, r *resolved, ids *atomic.Uint64, dials *dialQueue) *pop {
 	p := &pop{id: id, r: r, ids: ids, dials: dials, live: map[*conn]struct{}{}}
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	p.via = "1.1 " + hex.EncodeToString(b[:]) + ".cloudfront.net (CloudFront)"
 	p.viaHeader = []string{p.via}
 	p.net = net.Dialer{KeepAlive: -1} // CloudFront's keep-alive is the idle timeout, not TCP probes
+	p.verifier = newServerVerifier(r.roots, r.serverName)
 	p.state.Store(p.newState(r.identity, 0))
 	// Built only now, after every option is resolved.
 	p.tr = &http.Transport{
@@ -112,13 +114,16 @@ func newPop(id int, r *resolved, ids *atomic.Uint64, dials chan<- *conn) *pop {
 func (p *pop) newState(id Identity, gen int64) *popState {
 	cert := id.Certificate
 	cfg := &tls.Config{
-		ServerName:       p.r.serverName,
-		RootCAs:          p.r.roots,
-		MinVersion:       tls.VersionTLS12,
-		MaxVersion:       tls.VersionTLS13,
-		CipherSuites:     cloudFrontCiphers,
-		CurvePreferences: cloudFrontCurves,
-		Renegotiation:    tls.RenegotiateNever,
+		ServerName: p.r.serverName,
+		// The pop verifies the origin's chain itself, remembering chains
+		// that passed (verify.go); this is not a way to skip verification.
+		InsecureSkipVerify: true,
+		VerifyConnection:   p.verifier.verifyConnection,
+		MinVersion:         tls.VersionTLS12,
+		MaxVersion:         tls.VersionTLS13,
+		CipherSuites:       cloudFrontCiphers,
+		CurvePreferences:   cloudFrontCurves,
+		Renegotiation:      tls.RenegotiateNever,
 		// Present the certificate whenever the origin asks, whatever CA
 		// names it lists, as CloudFront does.
 		GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
@@ -251,13 +256,43 @@ func (p *pop) dialOnce(ctx context.Context, attempt int) (*conn, error) {
 	p.mu.Lock()
 	p.live[c] = struct{}{}
 	p.mu.Unlock()
-	select {
-	case p.dials <- c:
-	default:
+	if !p.dials.push(c) {
 		// The consumer is far behind: count the sample as lost rather than stall the dial.
 		p.c.unrecorded.Add(1)
 	}
 	return c, nil
+}
+
+// dialQueue hands new connections to the consumer without waking it (a
+// channel would, once more per connection): the consumer drains it each
+// time it takes a result and on every tick.
+type dialQueue struct {
+	mu  sync.Mutex
+	q   []*conn
+	max int
+}
+
+func newDialQueue(max int) *dialQueue { return &dialQueue{max: max} }
+
+// push queues c; false when the queue is full.
+func (d *dialQueue) push(c *conn) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(d.q) >= d.max {
+		return false
+	}
+	d.q = append(d.q, c)
+	return true
+}
+
+// drain moves the queued connections into buf (reused) and returns it.
+func (d *dialQueue) drain(buf []*conn) []*conn {
+	d.mu.Lock()
+	buf = append(buf[:0], d.q...)
+	clear(d.q)
+	d.q = d.q[:0]
+	d.mu.Unlock()
+	return buf
 }
 
 func curveName(c tls.CurveID) string {

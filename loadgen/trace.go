@@ -1,8 +1,10 @@
 package loadgen
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/binary"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptrace"
@@ -93,6 +95,7 @@ var userAgent = []string{CloudFrontUserAgent}
 type edge struct {
 	pops     []*pop
 	inflight *inflight
+	bound    time.Duration // on the whole exchange, body included; the read timeout applies to the headers
 }
 
 // RoundTrip implements http.RoundTripper.
@@ -110,12 +113,28 @@ func (e *edge) RoundTrip(req *http.Request) (*http.Response, error) {
 	h["X-Amz-Cf-Id"] = []string{t.cfID}
 	h["Via"] = p.viaHeader
 	e.inflight.put(t)
-	ctx := httptrace.WithClientTrace(req.Context(), &t.trace)
+	ctx, cancel := context.WithTimeout(httptrace.WithClientTrace(req.Context(), &t.trace), e.bound)
 	resp, err := p.tr.RoundTrip(req.WithContext(ctx))
 	if err != nil {
 		t.err = err
+		cancel()
+		return resp, err
 	}
-	return resp, err
+	// The bound holds until the body is closed.
+	resp.Body = &boundedBody{ReadCloser: resp.Body, cancel: cancel}
+	return resp, nil
+}
+
+// boundedBody ends the exchange's deadline when the body is closed.
+type boundedBody struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (b *boundedBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
 }
 
 // newCfID returns a request id shaped like CloudFront's X-Amz-Cf-Id: 56
