@@ -340,6 +340,16 @@ func certify(t *testing.T, srv *servers.Server, row Row, pkiDir string) result {
 			t.Errorf("%s/%s: %v", row.Server, row.Config, err)
 		}
 	}()
+	// Started by root (CI), the server must not run as root.
+	if os.Geteuid() == 0 {
+		uids, err := p.UIDs()
+		if err != nil {
+			return result{err: err}
+		}
+		if slices.Contains(uids, 0) {
+			return result{err: fmt.Errorf("server processes run as uids %v: want none as root", uids)}
+		}
+	}
 	out := filepath.Join(p.Dir, "out")
 	if keep := os.Getenv("ORIGINPROOF_REALSERVERS_OUT"); keep != "" {
 		// Keep each configuration's reports (and the rendered config) for inspection.
