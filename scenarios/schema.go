@@ -110,7 +110,7 @@ type Phase struct {
 // Threshold is a set of limits for one phase or the whole run.
 type Threshold struct {
 	Phase           string    `yaml:"phase" desc:"phase name (default: the whole run)"`
-	HandshakeP99    *Duration `yaml:"handshake_p99" desc:"TLS handshake p99 at most"`
+	HandshakeP99    *Duration `yaml:"handshake_p99" desc:"TLS handshake p99 at most; does not hold when the phase opened no connection (pooled phases may not)"`
 	RequestP99      *Duration `yaml:"request_p99" desc:"total request latency p99 (from intended send time) at most"`
 	ErrorRate       *Ratio    `yaml:"error_rate" desc:"failed requests at most (0.001 or 0.1%)"`
 	MinAchievedRate *Ratio    `yaml:"min_achieved_rate" desc:"achieved rate as a share of the asked rate at least (0.95 or 95%)"`
