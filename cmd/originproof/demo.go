@@ -37,11 +37,11 @@ func newDemoCmd() *cobra.Command {
 On loopback it starts reference origins from a fresh test PKI (DIR/pki), then:
   1. certifies the strict origin with scenarios/go-live.yaml's policy, load
      phases and thresholds (DIR/certify);
-  2. runs conform against a broken origin (optional-client-auth: lets clients
-     without a certificate in) to show what a failure looks like (DIR/broken);
-  3. measures what mTLS costs on this machine: the same load against an mTLS
+  2. measures what mTLS costs on this machine: the same load against an mTLS
      origin and a TLS-only one, pooled and with a fresh handshake per request
-     (DIR/cost/*).
+     (DIR/cost/*);
+  3. runs conform against a broken origin (optional-client-auth: lets clients
+     without a certificate in) to show what a failure looks like (DIR/broken).
 It exits 0 when everything behaved as expected (the broken origin failing is
 the point) and prints where the outputs are. It opens nothing.`,
 		Args: cobra.NoArgs,
@@ -76,8 +76,8 @@ func runDemo(cmd *cobra.Command, out string) error {
 	fmt.Fprintf(w, "test PKI for %s in %s; reference origins on loopback: strict %s, optional-client-auth %s, no-client-auth %s\n\n",
 		demoServerName, pkiDir, origins[origin.Strict].Addr(), origins[origin.OptionalClientAuth].Addr(), origins[origin.NoClientAuth].Addr())
 
-	// 2 runs beside 1: Ginkgo runs its suite once per process, so the
-	// broken origin is judged by a child originproof.
+	// 3 runs beside 1 and 2: Ginkgo runs its suite once per process, so
+	// the broken origin is judged by a child originproof.
 	broken := origins[origin.OptionalClientAuth]
 	brokenOut := filepath.Join(out, "broken")
 	child, childOut, err := startChild(ctx, "conform", "--pki", pkiDir, "--target", broken.URL(), "--connect-to", broken.Addr(), "--out", brokenOut, "--label-filter", "client-auth || chain || validity")
@@ -96,14 +96,14 @@ func runDemo(cmd *cobra.Command, out string) error {
 	sum, certErr := certifyScenario(cmd, s, "scenarios/go-live.yaml (embedded)", plan, certifyOut, false)
 	fmt.Fprintln(w)
 
-	// 3. What mTLS costs.
-	fmt.Fprintf(w, "== 3. what mTLS costs on this machine (%s)\n", filepath.Join(out, "cost"))
+	// 2. What mTLS costs.
+	fmt.Fprintf(w, "== 2. what mTLS costs on this machine (%s)\n", filepath.Join(out, "cost"))
 	costErr := demoCost(ctx, w, stderr, pki, origins, filepath.Join(out, "cost"))
 	fmt.Fprintln(w)
 
-	// 2. The broken origin's verdict.
+	// 3. The broken origin's verdict.
 	childErr := child.Wait()
-	fmt.Fprintf(w, "== 2. conform against a broken origin: %s (%s)\n", broken.Profile(), brokenOut)
+	fmt.Fprintf(w, "== 3. conform against a broken origin: %s (%s)\n", broken.Profile(), brokenOut)
 	io.Copy(w, childOut)
 	brokenCode := exitCodeOf(childErr)
 	fmt.Fprintln(w)
