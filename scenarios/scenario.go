@@ -257,17 +257,17 @@ func (v *validator) load(l *Load, pool Pooling) {
 			v.errorf(path+".name", "phase name %q is used twice; give each phase a distinct name", ph.Name)
 		}
 		names[ph.Name] = true
-		only := func(field string, set bool, kinds ...string) {
-			if set && !contains(kinds, ph.Kind) {
+		only := func(field string, set bool) {
+			if kinds := phaseFieldKinds[field]; set && !contains(kinds, ph.Kind) {
 				v.errorf(path+"."+field, "%s is for %s phases, not %s", field, strings.Join(kinds, "/"), ph.Kind)
 			}
 		}
-		only("rate", ph.Rate != 0, "warm-up", "steady", "idle-gap-storm", "rotation-drill")
-		only("from", ph.From != 0, "ramp")
-		only("to", ph.To != 0, "ramp")
-		only("rates", ph.Rates != nil, "steps")
-		only("step", ph.Step != nil, "steps")
-		only("gap", ph.Gap != nil, "idle-gap-storm")
+		only("rate", ph.Rate != 0)
+		only("from", ph.From != 0)
+		only("to", ph.To != 0)
+		only("rates", ph.Rates != nil)
+		only("step", ph.Step != nil)
+		only("gap", ph.Gap != nil)
 		rate := func(field string, r float64) {
 			if r <= 0 || r > maxRate {
 				v.errorf(path+"."+field, "rate %v is out of range (more than 0, at most %d per second)", r, maxRate)
@@ -343,9 +343,84 @@ func (s *Scenario) TotalLoadDuration() time.Duration {
 	return d
 }
 
+// phaseFieldKinds are the phase kinds each kind-specific field is for.
+var phaseFieldKinds = map[string][]string{
+	"rate":  {"warm-up", "steady", "idle-gap-storm", "rotation-drill"},
+	"from":  {"ramp"},
+	"to":    {"ramp"},
+	"rates": {"steps"},
+	"step":  {"steps"},
+	"gap":   {"idle-gap-storm"},
+}
+
 // YAML renders the resolved scenario, every default filled in (--dry-run).
+// Optional settings left unset and phase fields of other kinds are left
+// out rather than shown as null or 0.
 func (s *Scenario) YAML() ([]byte, error) {
-	return yaml.Marshal(s)
+	var n yaml.Node
+	if err := n.Encode(s); err != nil {
+		return nil, err
+	}
+	pruneNulls(&n)
+	if load := mappingValue(&n, "load"); load != nil {
+		if phases := mappingValue(load, "phases"); phases != nil {
+			for _, ph := range phases.Content {
+				kind := mappingValue(ph, "kind")
+				if kind == nil {
+					continue
+				}
+				ph.Content = dropPairs(ph.Content, func(key string) bool {
+					kinds, specific := phaseFieldKinds[key]
+					return specific && !contains(kinds, kind.Value)
+				})
+			}
+		}
+	}
+	return yaml.Marshal(&n)
+}
+
+// pruneNulls drops every mapping entry whose value is null.
+func pruneNulls(n *yaml.Node) {
+	if n.Kind == yaml.MappingNode {
+		var kept []*yaml.Node
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if v := n.Content[i+1]; v.Kind == yaml.ScalarNode && v.Tag == "!!null" {
+				continue
+			}
+			kept = append(kept, n.Content[i], n.Content[i+1])
+		}
+		n.Content = kept
+	}
+	for _, c := range n.Content {
+		pruneNulls(c)
+	}
+}
+
+// mappingValue is the value under key in mapping n (or the document's
+// mapping), nil when absent.
+func mappingValue(n *yaml.Node, key string) *yaml.Node {
+	if n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
+		n = n.Content[0]
+	}
+	if n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
+}
+
+func dropPairs(content []*yaml.Node, drop func(key string) bool) []*yaml.Node {
+	var kept []*yaml.Node
+	for i := 0; i+1 < len(content); i += 2 {
+		if !drop(content[i].Value) {
+			kept = append(kept, content[i], content[i+1])
+		}
+	}
+	return kept
 }
 
 func reflectValue(s *Scenario) reflect.Value { return reflect.ValueOf(s).Elem() }

@@ -136,3 +136,48 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestDryRunYAMLIsAScenario: what --dry-run prints parses again to the same
+// scenario, without nulls or fields of other phase kinds.
+func TestDryRunYAMLIsAScenario(t *testing.T) {
+	for _, name := range []string{"go-live.yaml", "smoke.yaml", "rotation-drill.yaml", "origin-shield.yaml"} {
+		t.Run(name, func(t *testing.T) {
+			raw, err := Examples.ReadFile(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := Parse(raw, name, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := s.YAML()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(string(out), "null") {
+				t.Errorf("dry-run YAML shows nulls:\n%s", out)
+			}
+			again, err := Parse(out, name, Options{})
+			if err != nil {
+				t.Fatalf("dry-run YAML does not parse: %v\n%s", err, out)
+			}
+			out2, err := again.YAML()
+			if err != nil || string(out2) != string(out) {
+				t.Errorf("dry-run YAML changes when parsed again (%v):\n%s\n---\n%s", err, out, out2)
+			}
+		})
+	}
+	s, err := Parse([]byte("target: {url: 'https://o.test/'}\npki: {generate: true}\nload: {phases: [{kind: steady, rate: 5, duration: 1s}, {kind: ramp, to: 9, duration: 1s}]}\n"), "s.yaml", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := s.YAML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"kind: steady\n          rate: 5\n          duration: 1s", "kind: ramp\n          from: 0\n          to: 9\n          duration: 1s"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("dry-run YAML lacks %q:\n%s", want, out)
+		}
+	}
+}
