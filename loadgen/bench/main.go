@@ -642,8 +642,11 @@ func memory(e *env) ([]row, error) {
 		return nil, err
 	}
 	defer e.stopHelpers()
-	const rate = 1000
-	n := int64(float64(600) * e.scale)
+	// N long enough (2 s) that the garbage collector has reached its
+	// steady state in both runs: a shorter run ends before its first
+	// collections and understates the small figure.
+	const rate = 2000
+	n := int64(float64(4000) * e.scale)
 	sent := map[int64]int64{}
 	rss := func(requests int64) (int64, error) {
 		exe, err := os.Executable()
