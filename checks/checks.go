@@ -6,15 +6,6 @@ package checks
 
 import "sort"
 
-// Severity of a check: a failed must fails the verdict, a failed should warns.
-type Severity string
-
-const (
-	Must   Severity = "must"
-	Should Severity = "should"
-	Info   Severity = "info"
-)
-
 // Check describes one conformance check.
 type Check struct {
 	ID       string
@@ -26,52 +17,97 @@ type Check struct {
 	Rule string
 	// Fix says what a failure means and how to fix it, in one line.
 	Fix string
+	// MustWith names the policy that makes a should check a must (see
+	// mustWith); "" when none does.
+	MustWith Policy
+}
+
+// Policy is an expectation a user states about the origin, which makes
+// some should checks musts: the flag of conform and the scenario's
+// policy key say the same thing.
+type Policy string
+
+// Policies.
+const (
+	// ExpectIdentityPin: the origin pins the CloudFront identity.
+	ExpectIdentityPin Policy = "expect-identity-pin"
+	// ExpectCRL: the origin checks revocation with CRLs.
+	ExpectCRL Policy = "expect-crl"
+)
+
+// mustWith lists the checks a policy makes musts.
+var mustWith = map[string]Policy{
+	"identity.wrong-identity": ExpectIdentityPin,
+	"revocation.revoked-leaf": ExpectCRL,
+}
+
+func init() {
+	for i := range Catalogue {
+		Catalogue[i].MustWith = mustWith[Catalogue[i].ID]
+	}
+}
+
+// MadeMust lists the ids of the checks policy p makes musts, sorted.
+func MadeMust(p Policy) []string {
+	var out []string
+	for _, c := range Catalogue {
+		if c.MustWith == p {
+			out = append(out, c.ID)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // Catalogue lists every check, grouped, in report order.
 var Catalogue = []Check{
-	{"client-auth.required", "client-auth", Must, "reject", "a request without a client certificate is refused (at TLS or HTTP)", "the origin serves clients without a certificate: set client verification to required (nginx ssl_verify_client on, HAProxy verify required, Apache SSLVerifyClient require)"},
-	{"client-auth.in-initial-handshake", "client-auth", Must, "certificate requested in the initial handshake", "the certificate is requested in the initial handshake; no TLS 1.2 renegotiation, no TLS 1.3 post-handshake auth (CloudFront does neither)", "move client verification from per-location/directory to the server/virtual host level"},
-	{"client-auth.bad-proof", "client-auth", Must, "reject", "the right certificate with the wrong private key is refused", "the origin does not check the CertificateVerify signature: use a maintained TLS stack"},
-	{"client-auth.ca-names", "client-auth", Info, "CA names listed", "the CertificateRequest names the acceptable CAs", "informational: CloudFront presents its one certificate whatever the list says"},
-	{"chain.valid", "chain", Must, "accept", "the good CloudFront certificate (current intermediate, clientAuth EKU, the configured identity) is accepted", "the origin refuses the certificate CloudFront will present: check the CA bundle, verify depth and identity rules"},
-	{"chain.untrusted-root", "chain", Must, "reject", "a certificate from a CA the origin does not trust is refused", "the origin accepts certificates from any CA: configure the client CA bundle and require verification"},
-	{"chain.self-signed", "chain", Must, "reject", "a self-signed certificate is refused", "the origin accepts self-signed client certificates: require verification against the CA bundle"},
-	{"chain.impostor-ca", "chain", Must, "reject", "a chain whose root has the trusted root's name but another key is refused", "the origin matches issuers by name only: verify signatures (a maintained TLS stack does)"},
-	{"chain.intermediate-not-ca", "chain", Must, "reject", "a chain through an intermediate with CA:FALSE is refused", "the origin ignores basicConstraints: use a maintained TLS stack"},
-	{"chain.name-constraints", "chain", Must, "reject", "a leaf outside its intermediate's name constraints is refused", "the origin ignores name constraints: use a maintained TLS stack"},
-	{"chain.missing-intermediate", "chain", Should, "reject", "a leaf presented without its intermediate is refused (the bundle holds roots only)", "the origin trusts the intermediate directly: safe, but it couples the origin to that intermediate; put only roots in the bundle"},
-	{"chain.too-deep", "chain", Should, "reject", "a chain longer than CloudFront's depth 3 is refused", "limit verify depth to 2 (nginx ssl_verify_depth 2, Apache SSLVerifyDepth 2)"},
-	{"chain.pathlen-exceeded", "chain", Must, "reject", "a sub-CA under an intermediate with pathLen 0 is refused", "the origin ignores pathLenConstraint: use a maintained TLS stack"},
-	{"validity.expired", "validity", Must, "reject", "an expired client certificate is refused", "the origin ignores expiry (e.g. ALB IgnoreClientCertificateExpiry, a custom verify callback): turn that off"},
-	{"validity.not-yet-valid", "validity", Must, "reject", "a client certificate that is not yet valid is refused", "the origin ignores notBefore: turn off any expiry override"},
-	{"validity.intermediate-expired", "validity", Must, "reject", "a chain with an expired intermediate is refused", "the origin checks only the leaf's validity: verify the whole chain"},
-	{"usage.server-auth-only", "usage", Must, "reject", "a certificate whose EKU is serverAuth only is refused", "the origin ignores extended key usage: require the clientAuth purpose"},
-	{"usage.no-eku", "usage", Should, "reject", "a certificate without an EKU extension is refused", "the origin treats a missing EKU as any purpose: CloudFront's certificate has clientAuth, so require it explicitly"},
-	{"usage.leaf-is-ca", "usage", Should, "reject", "a leaf that says CA:TRUE is refused", "refuse CA certificates as client identities"},
-	{"usage.unknown-critical-extension", "usage", Must, "reject", "a certificate with an unknown critical extension is refused (RFC 5280)", "the origin ignores critical extensions: use a maintained TLS stack"},
-	{"strength.rsa-1024", "strength", Must, "reject", "a client certificate with an RSA 1024-bit key is refused", "raise the minimum key size (OpenSSL security level 2 or higher)"},
-	{"strength.sha1-signature", "strength", Must, "reject", "a client certificate signed with SHA-1 is refused", "refuse SHA-1 signatures (OpenSSL security level 2 or higher)"},
-	{"identity.wrong-identity", "identity", Should, "reject", "a certificate from the trusted CA whose SAN is not the CloudFront identity is refused", "pin the CloudFront identity (e.g. nginx: if ($ssl_client_s_dn !~ …) return 403; HAProxy: ssl_c_s_dn / SAN ACL)"},
-	{"revocation.revoked-leaf", "revocation", Should, "reject", "a revoked client certificate is refused", "configure the CRL (nginx ssl_crl, HAProxy crl-file, Apache SSLCARevocationFile) and keep it fresh"},
-	{"rotation.current-accepted", "rotation", Must, "accept", "a certificate under the current root is accepted during the overlap", "the current root is missing from the bundle"},
-	{"rotation.next-accepted", "rotation", Must, "accept", "a certificate under the next root is accepted during the overlap", "add the next root to the client CA bundle before re-importing the certificate into ACM"},
-	{"rotation.reissued-accepted", "rotation", Must, "accept", "a certificate re-issued by the current CA with a new key is accepted", "the origin pins the key or serial: pin the identity (SAN) instead"},
-	{"rotation.retired-rejected", "rotation", Must, "reject", "after rotation, a certificate under the retired root is refused", "remove the retired root from the client CA bundle"},
-	{"rotation.under-load", "rotation", Must, "zero failed requests", "no request fails while the pools switch identity mid-run", "requests failed during the identity switch: trust both roots for the whole overlap"},
-	{"resumption.after-expiry", "resumption", Should, "reject", "a TLS session made with a chain that has since expired does not resume into a served request", "the origin resumes sessions without re-checking the chain: disable session tickets and cache, or re-verify on resumption"},
-	{"protocol.legacy-refused", "protocol", Should, "reject", "TLS 1.0 and 1.1 are refused", "set the minimum protocol to TLS 1.2"},
-	{"protocol.cloudfront-compatible", "protocol", Must, "negotiate", "the origin negotiates with CloudFront's TLS 1.2 and TLS 1.3 offers", "enable TLS 1.2 with ECDHE-AES-GCM suites on P-256/X25519 (CloudFront's offer)"},
-	{"server-cert.trusted", "server-cert", Must, "trusted", "the server certificate chains to a trusted root", "use a certificate from a publicly trusted CA: CloudFront answers 502 otherwise"},
-	{"server-cert.complete-chain", "server-cert", Must, "complete", "the server sends its full chain (CloudFront does no AIA fetching)", "serve the intermediate after the leaf (nginx ssl_certificate with the chain appended)"},
-	{"server-cert.hostname", "server-cert", Must, "matches", "the server certificate names the origin domain", "issue the certificate for the origin domain CloudFront connects to (or the forwarded Host)"},
-	{"server-cert.expiry-horizon", "server-cert", Must, "valid 30+ days", "the server certificate is valid now, and for at least 30 more days (warn)", "renew the server certificate"},
-	{"server-cert.key-strength", "server-cert", Must, "RSA 2048+ or ECDSA P-256+", "the server key is strong enough", "use RSA 2048+ or ECDSA P-256+"},
-	{"keepalive.persistent", "keepalive", Must, "connection reused", "an HTTP/1.1 connection carries a second request", "enable HTTP keep-alive on the origin"},
-	{"keepalive.idle-compatible", "keepalive", Must, "survives keep-alive + 1 s", "an idle connection survives CloudFront's keep-alive timeout + 1 s", "raise the origin's idle timeout above CloudFront's origin keep-alive timeout (nginx keepalive_timeout, Apache KeepAliveTimeout)"},
-	{"cloudfront-cert.profile", "cloudfront-cert", Must, "CloudFront profile", "the certificate for ACM follows CloudFront's rules: RSA 2048 or ECDSA P-256, SHA-256+, clientAuth EKU, depth <= 3", "re-issue the certificate within CloudFront's rules"},
-	{"cloudfront-cert.expiry-horizon", "cloudfront-cert", Must, "valid 30+ days", "the certificate for ACM is valid for at least 30 more days (ACM does not renew imported certificates)", "re-issue and re-import the certificate before it expires"},
-	{"cloudfront-cert.accepted", "cloudfront-cert", Must, "accept", "the origin accepts the certificate CloudFront will present", "the origin refuses the real CloudFront certificate: trust its CA and identity"},
+	check("client-auth.required", "client-auth", Must, "reject", "a request without a client certificate is refused (at TLS or HTTP)", "the origin serves clients without a certificate: set client verification to required (nginx ssl_verify_client on, HAProxy verify required, Apache SSLVerifyClient require)"),
+	check("client-auth.in-initial-handshake", "client-auth", Must, "certificate requested in the initial handshake", "the certificate is requested in the initial handshake; no TLS 1.2 renegotiation, no TLS 1.3 post-handshake auth (CloudFront does neither)", "move client verification from per-location/directory to the server/virtual host level"),
+	check("client-auth.bad-proof", "client-auth", Must, "reject", "the right certificate with the wrong private key is refused", "the origin does not check the CertificateVerify signature: use a maintained TLS stack"),
+	check("client-auth.ca-names", "client-auth", Info, "CA names listed", "the CertificateRequest names the acceptable CAs", "informational: CloudFront presents its one certificate whatever the list says"),
+	check("chain.valid", "chain", Must, "accept", "the good CloudFront certificate (current intermediate, clientAuth EKU, the configured identity) is accepted", "the origin refuses the certificate CloudFront will present: check the CA bundle, verify depth and identity rules"),
+	check("chain.untrusted-root", "chain", Must, "reject", "a certificate from a CA the origin does not trust is refused", "the origin accepts certificates from any CA: configure the client CA bundle and require verification"),
+	check("chain.self-signed", "chain", Must, "reject", "a self-signed certificate is refused", "the origin accepts self-signed client certificates: require verification against the CA bundle"),
+	check("chain.impostor-ca", "chain", Must, "reject", "a chain whose root has the trusted root's name but another key is refused", "the origin matches issuers by name only: verify signatures (a maintained TLS stack does)"),
+	check("chain.intermediate-not-ca", "chain", Must, "reject", "a chain through an intermediate with CA:FALSE is refused", "the origin ignores basicConstraints: use a maintained TLS stack"),
+	check("chain.name-constraints", "chain", Must, "reject", "a leaf outside its intermediate's name constraints is refused", "the origin ignores name constraints: use a maintained TLS stack"),
+	check("chain.missing-intermediate", "chain", Should, "reject", "a leaf presented without its intermediate is refused (the bundle holds roots only)", "the origin trusts the intermediate directly: safe, but it couples the origin to that intermediate; put only roots in the bundle"),
+	check("chain.too-deep", "chain", Should, "reject", "a chain longer than CloudFront's depth 3 is refused", "limit verify depth to 2 (nginx ssl_verify_depth 2, Apache SSLVerifyDepth 2)"),
+	check("chain.pathlen-exceeded", "chain", Must, "reject", "a sub-CA under an intermediate with pathLen 0 is refused", "the origin ignores pathLenConstraint: use a maintained TLS stack"),
+	check("validity.expired", "validity", Must, "reject", "an expired client certificate is refused", "the origin ignores expiry (e.g. ALB IgnoreClientCertificateExpiry, a custom verify callback): turn that off"),
+	check("validity.not-yet-valid", "validity", Must, "reject", "a client certificate that is not yet valid is refused", "the origin ignores notBefore: turn off any expiry override"),
+	check("validity.intermediate-expired", "validity", Must, "reject", "a chain with an expired intermediate is refused", "the origin checks only the leaf's validity: verify the whole chain"),
+	check("usage.server-auth-only", "usage", Must, "reject", "a certificate whose EKU is serverAuth only is refused", "the origin ignores extended key usage: require the clientAuth purpose"),
+	check("usage.no-eku", "usage", Should, "reject", "a certificate without an EKU extension is refused", "the origin treats a missing EKU as any purpose: CloudFront's certificate has clientAuth, so require it explicitly"),
+	check("usage.leaf-is-ca", "usage", Should, "reject", "a leaf that says CA:TRUE is refused", "refuse CA certificates as client identities"),
+	check("usage.unknown-critical-extension", "usage", Must, "reject", "a certificate with an unknown critical extension is refused (RFC 5280)", "the origin ignores critical extensions: use a maintained TLS stack"),
+	check("strength.rsa-1024", "strength", Must, "reject", "a client certificate with an RSA 1024-bit key is refused", "raise the minimum key size (OpenSSL security level 2 or higher)"),
+	check("strength.sha1-signature", "strength", Must, "reject", "a client certificate signed with SHA-1 is refused", "refuse SHA-1 signatures (OpenSSL security level 2 or higher)"),
+	check("identity.wrong-identity", "identity", Should, "reject", "a certificate from the trusted CA whose SAN is not the CloudFront identity is refused", "pin the CloudFront identity (e.g. nginx: if ($ssl_client_s_dn !~ …) return 403; HAProxy: ssl_c_s_dn / SAN ACL)"),
+	check("revocation.revoked-leaf", "revocation", Should, "reject", "a revoked client certificate is refused", "configure the CRL (nginx ssl_crl, HAProxy crl-file, Apache SSLCARevocationFile) and keep it fresh"),
+	check("rotation.current-accepted", "rotation", Must, "accept", "a certificate under the current root is accepted during the overlap", "the current root is missing from the bundle"),
+	check("rotation.next-accepted", "rotation", Must, "accept", "a certificate under the next root is accepted during the overlap", "add the next root to the client CA bundle before re-importing the certificate into ACM"),
+	check("rotation.reissued-accepted", "rotation", Must, "accept", "a certificate re-issued by the current CA with a new key is accepted", "the origin pins the key or serial: pin the identity (SAN) instead"),
+	check("rotation.retired-rejected", "rotation", Must, "reject", "after rotation, a certificate under the retired root is refused", "remove the retired root from the client CA bundle"),
+	check("rotation.under-load", "rotation", Must, "zero failed requests", "no request fails while the pools switch identity mid-run", "requests failed during the identity switch: trust both roots for the whole overlap"),
+	check("resumption.after-expiry", "resumption", Should, "reject", "a TLS session made with a chain that has since expired does not resume into a served request", "the origin resumes sessions without re-checking the chain: disable session tickets and cache, or re-verify on resumption"),
+	check("protocol.legacy-refused", "protocol", Should, "reject", "TLS 1.0 and 1.1 are refused", "set the minimum protocol to TLS 1.2"),
+	check("protocol.cloudfront-compatible", "protocol", Must, "negotiate", "the origin negotiates with CloudFront's TLS 1.2 and TLS 1.3 offers", "enable TLS 1.2 with ECDHE-AES-GCM suites on P-256/X25519 (CloudFront's offer)"),
+	check("server-cert.trusted", "server-cert", Must, "trusted", "the server certificate chains to a trusted root", "use a certificate from a publicly trusted CA: CloudFront answers 502 otherwise"),
+	check("server-cert.complete-chain", "server-cert", Must, "complete", "the server sends its full chain (CloudFront does no AIA fetching)", "serve the intermediate after the leaf (nginx ssl_certificate with the chain appended)"),
+	check("server-cert.hostname", "server-cert", Must, "matches", "the server certificate names the origin domain", "issue the certificate for the origin domain CloudFront connects to (or the forwarded Host)"),
+	check("server-cert.expiry-horizon", "server-cert", Must, "valid 30+ days", "the server certificate is valid now, and for at least 30 more days (warn)", "renew the server certificate"),
+	check("server-cert.key-strength", "server-cert", Must, "RSA 2048+ or ECDSA P-256+", "the server key is strong enough", "use RSA 2048+ or ECDSA P-256+"),
+	check("keepalive.persistent", "keepalive", Must, "connection reused", "an HTTP/1.1 connection carries a second request", "enable HTTP keep-alive on the origin"),
+	check("keepalive.idle-compatible", "keepalive", Must, "survives keep-alive + 1 s", "an idle connection survives CloudFront's keep-alive timeout + 1 s", "raise the origin's idle timeout above CloudFront's origin keep-alive timeout (nginx keepalive_timeout, Apache KeepAliveTimeout)"),
+	check("cloudfront-cert.profile", "cloudfront-cert", Must, "CloudFront profile", "the certificate for ACM follows CloudFront's rules: RSA 2048 or ECDSA P-256, SHA-256+, clientAuth EKU, depth <= 3", "re-issue the certificate within CloudFront's rules"),
+	check("cloudfront-cert.expiry-horizon", "cloudfront-cert", Must, "valid 30+ days", "the certificate for ACM is valid for at least 30 more days (ACM does not renew imported certificates)", "re-issue and re-import the certificate before it expires"),
+	check("cloudfront-cert.accepted", "cloudfront-cert", Must, "accept", "the origin accepts the certificate CloudFront will present", "the origin refuses the real CloudFront certificate: trust its CA and identity"),
+}
+
+// check is a catalogue entry; fields not listed are set in init.
+func check(id, group string, sev Severity, expected, rule, fix string) Check {
+	return Check{ID: id, Group: group, Severity: sev, Expected: expected, Rule: rule, Fix: fix}
 }
 
 // Lookup returns the check with id.

@@ -1,34 +1,67 @@
 package checks
 
 import (
+	"bytes"
 	"os"
-	"regexp"
 	"strings"
 	"testing"
 )
 
-// TestCatalogueMatchesSpec: every check id SPEC lists is here, and nothing else.
-func TestCatalogueMatchesSpec(t *testing.T) {
-	spec, err := os.ReadFile("../../shared/SPEC.md")
-	if err != nil {
-		t.Skip("SPEC.md not beside the repository")
-	}
-	i := strings.Index(string(spec), "## Conformance catalogue")
-	j := strings.Index(string(spec), "## Load model")
-	ids := regexp.MustCompile("`([a-z-]+\\.[a-z0-9.-]+)`").FindAllStringSubmatch(string(spec[i:j]), -1)
-	want := map[string]bool{}
-	for _, m := range ids {
-		if _, ok := Lookup(m[1]); !ok {
-			t.Errorf("SPEC check %s is not in the catalogue", m[1])
+// TestCatalogueWellFormed: ids are unique, prefixed by their group, and
+// every check states its rule and its fix.
+func TestCatalogueWellFormed(t *testing.T) {
+	seen := map[string]bool{}
+	for _, c := range Catalogue {
+		if seen[c.ID] {
+			t.Errorf("%s is listed twice", c.ID)
 		}
-		want[m[1]] = true
+		seen[c.ID] = true
+		if !strings.HasPrefix(c.ID, c.Group+".") || c.Rule == "" || c.Fix == "" || c.Expected == "" {
+			t.Errorf("%s: group %q, expected %q, rule %q, fix %q", c.ID, c.Group, c.Expected, c.Rule, c.Fix)
+		}
+		switch c.Severity {
+		case Must, Should, Info:
+		default:
+			t.Errorf("%s: severity %q", c.ID, c.Severity)
+		}
+		if c.MustWith != "" && c.Severity != Should {
+			t.Errorf("%s: a policy makes it must, but it is %s already", c.ID, c.Severity)
+		}
+	}
+	for id := range mustWith {
+		if !seen[id] {
+			t.Errorf("mustWith names %s, which is not in the catalogue", id)
+		}
+	}
+}
+
+// TestDocsInSync: docs/checks.md is generated from the catalogue; a stale
+// file fails here.
+func TestDocsInSync(t *testing.T) {
+	got, err := os.ReadFile("../docs/checks.md")
+	if err != nil {
+		t.Fatalf("%v (run go generate ./checks)", err)
+	}
+	if !bytes.Equal(got, Markdown()) {
+		t.Fatal("docs/checks.md is out of date with checks/checks.go: run go generate ./checks")
 	}
 	for _, c := range Catalogue {
-		if !want[c.ID] {
-			t.Errorf("catalogue check %s is not in SPEC", c.ID)
+		if !bytes.Contains(got, []byte("`"+c.ID+"`")) {
+			t.Errorf("docs/checks.md does not list %s", c.ID)
 		}
-		if !strings.HasPrefix(c.ID, c.Group+".") || c.Rule == "" || c.Fix == "" {
-			t.Errorf("%s: group %q, rule %q, fix %q", c.ID, c.Group, c.Rule, c.Fix)
+	}
+}
+
+func TestJudge(t *testing.T) {
+	for _, tt := range []struct {
+		finding bool
+		sev     Severity
+		want    Status
+	}{
+		{false, Must, StatusPass}, {true, Must, StatusFail}, {true, Should, StatusWarn}, {true, Info, StatusPass}, {false, Should, StatusPass},
+	} {
+		if got := Judge(tt.finding, tt.sev); got != tt.want {
+			t.Errorf("Judge(%v, %s) = %s, want %s", tt.finding, tt.sev, got, tt.want)
 		}
 	}
 }

@@ -307,7 +307,7 @@ func (c *consumer) take(res *vegeta.Result, t *reqTrace) error {
 	c.progressN++
 
 	rec := &c.rec
-	*rec = Record{Result: *res, Pop: pop, Intended: intended, LatencyCorrected: end.Sub(intended), SendLag: lag}
+	*rec = Record{Result: *res, Ext: Ext{Pop: pop, Intended: intended, LatencyCorrected: end.Sub(intended), SendLag: lag}}
 	if rec.LatencyCorrected < res.Latency {
 		rec.LatencyCorrected = res.Latency
 	}
@@ -423,7 +423,7 @@ func (c *consumer) summary(ended time.Time, interrupted bool) Summary {
 		Success:       c.success,
 		Errors:        c.errors,
 		ErrorRate:     ratio(c.errors, c.requests),
-		ErrorsByClass: map[string]int64{},
+		ErrorsByClass: map[ErrorClass]int64{},
 		StatusCodes:   map[string]int64{},
 		RateAsked:     round4(r.schedule.MeanRate()),
 		WallS:         round4(ended.Sub(c.began).Seconds()),

@@ -10,61 +10,104 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/originproof/originproof/probe"
 )
 
-// Error classes of a failed request (the keys of Summary.ErrorsByClass).
-// A TLS alert is "tls_alert:<name>" (e.g. tls_alert:bad_certificate,
-// tls_alert:certificate_required); an HTTP status is "http_<code>".
+// ErrorClass names why a request failed: the keys of
+// Summary.ErrorsByClass and the error_class field of results.json. A TLS
+// alert from the origin is "tls_alert:<IANA name>" (e.g.
+// tls_alert:bad_certificate, tls_alert:certificate_required), the names
+// conform reports for the same alerts; an HTTP status outside 200-399 is
+// "http_<code>".
+type ErrorClass string
+
+// Error classes that are not an alert or a status.
 const (
-	ErrDNS            = "dns"
-	ErrConnectRefused = "connect_refused"
-	ErrConnect        = "connect"
-	ErrTimeout        = "timeout"
-	ErrReset          = "reset"
-	ErrClosed         = "closed" // closed without alert
-	ErrServerCert     = "server_cert"
-	ErrTLS            = "tls"
-	ErrCanceled       = "canceled"
-	ErrOther          = "other"
+	ErrDNS            ErrorClass = "dns"
+	ErrConnectRefused ErrorClass = "connect_refused"
+	ErrConnect        ErrorClass = "connect"
+	ErrTimeout        ErrorClass = "timeout"
+	ErrReset          ErrorClass = "reset"
+	ErrClosed         ErrorClass = "closed" // closed without alert
+	ErrServerCert     ErrorClass = "server_cert"
+	ErrTLS            ErrorClass = "tls"
+	ErrCanceled       ErrorClass = "canceled"
+	ErrOther          ErrorClass = "other"
 )
+
+const alertPrefix = "tls_alert:"
+
+// AlertClass is the class of a request refused with a TLS alert (IANA name).
+func AlertClass(name string) ErrorClass { return ErrorClass(alertPrefix + name) }
+
+// HTTPClass is the class of a request answered with a failing status.
+func HTTPClass(code uint16) ErrorClass { return ErrorClass("http_" + strconv.Itoa(int(code))) }
+
+// Alert returns the alert name of an alert class.
+func (c ErrorClass) Alert() (string, bool) {
+	return strings.CutPrefix(string(c), alertPrefix)
+}
+
+// Failed says whether a request failed: a transport error, or a status
+// outside 200-399. It is the one definition the summary, the phase
+// statistics of a scenario and the report's series use.
+func Failed(code uint16, errText string) bool {
+	return errText != "" || code < 200 || code >= 400
+}
+
+// ClassOf is the class of a failed request from what results.json holds:
+// the recorded class (alert names written by earlier versions in Go's
+// wording are read as their IANA names), or the status when none was
+// recorded.
+func ClassOf(recorded string, code uint16) ErrorClass {
+	if recorded == "" {
+		return HTTPClass(code)
+	}
+	if name, ok := strings.CutPrefix(recorded, alertPrefix); ok {
+		return AlertClass(probe.CanonicalAlertName(name))
+	}
+	return ErrorClass(recorded)
+}
 
 // classify names the class of a request's failure: the error the transport
-// returned (nil when none) or, failing that, the HTTP status.
-func classify(err error, vegetaErr string, code uint16) string {
-	if err == nil && vegetaErr == "" && code >= 200 && code < 400 {
+// returned (nil when none) or, failing that, the HTTP status; "" when the
+// request did not fail.
+func classify(err error, vegetaErr string, code uint16) ErrorClass {
+	if err == nil && !Failed(code, vegetaErr) {
 		return ""
 	}
 	if err != nil {
 		return classifyErr(err)
 	}
 	if code != 0 && (code < 200 || code >= 400) {
-		return "http_" + strconv.Itoa(int(code))
+		return HTTPClass(code)
 	}
+	return classifyText(vegetaErr)
+}
+
+// classifyText names the class of an error known only by its text.
+func classifyText(msg string) ErrorClass {
 	switch {
-	case strings.Contains(vegetaErr, "Client.Timeout"), strings.Contains(vegetaErr, "timeout"):
+	case strings.Contains(msg, "Client.Timeout"), strings.Contains(msg, "timeout"):
 		return ErrTimeout
-	case strings.Contains(vegetaErr, "connection reset"):
-		return ErrReset
-	case strings.Contains(vegetaErr, "EOF"):
+	case strings.Contains(msg, "server closed idle connection"), strings.Contains(msg, "EOF"):
 		return ErrClosed
+	case strings.Contains(msg, "connection reset"):
+		return ErrReset
+	case strings.Contains(msg, "tls:"):
+		return ErrTLS
 	}
 	return ErrOther
 }
 
-func classifyErr(err error) string {
+func classifyErr(err error) ErrorClass {
 	var de *DialError
 	if errors.As(err, &de) && de.Phase == "dns" {
 		return ErrDNS
 	}
-	var op *net.OpError
-	if errors.As(err, &op) && op.Op == "remote error" {
-		// A TLS alert from the origin: "tls: bad certificate" → bad_certificate.
-		name := strings.TrimPrefix(op.Err.Error(), "tls: ")
-		return "tls_alert:" + strings.ReplaceAll(name, " ", "_")
-	}
-	var ae tls.AlertError
-	if errors.As(err, &ae) {
-		return "tls_alert:" + strings.ReplaceAll(strings.TrimPrefix(ae.Error(), "tls: "), " ", "_")
+	if name, ok := probe.AlertName(err); ok {
+		return AlertClass(name)
 	}
 	var cve *tls.CertificateVerificationError
 	var uae x509.UnknownAuthorityError
@@ -92,14 +135,5 @@ func classifyErr(err error) string {
 		}
 		return ErrTLS
 	}
-	msg := err.Error()
-	switch {
-	case strings.Contains(msg, "server closed idle connection"), strings.Contains(msg, "EOF"):
-		return ErrClosed
-	case strings.Contains(msg, "connection reset"):
-		return ErrReset
-	case strings.Contains(msg, "tls:"):
-		return ErrTLS
-	}
-	return ErrOther
+	return classifyText(err.Error())
 }

@@ -85,11 +85,9 @@ func OpenShard(dir string) (*ShardDir, error) {
 	}
 	s.Index, s.Count = 1, 1
 	if sh := s.Run.Config.Shard; sh != "" {
-		a, b, ok := strings.Cut(sh, "/")
-		i, err1 := strconv.Atoi(a)
-		n, err2 := strconv.Atoi(b)
-		if !ok || err1 != nil || err2 != nil || n < 1 || i < 1 || i > n {
-			return nil, mergeErr(dir, "%s: shard %q is not i/N", RunFile, sh)
+		i, n, err := ParseShard(sh)
+		if err != nil {
+			return nil, mergeErr(dir, "%s: shard %v", RunFile, err)
 		}
 		s.Index, s.Count = i, n
 	}
@@ -245,7 +243,7 @@ func Merge(shards []*ShardDir, results, hlog io.Writer, version string, command 
 		return nil, err
 	}
 	s := &m.Summary
-	s.ErrorsByClass, s.StatusCodes = map[string]int64{}, map[string]int64{}
+	s.ErrorsByClass, s.StatusCodes = map[ErrorClass]int64{}, map[string]int64{}
 	s.Negotiated, s.Identities = map[string]int64{}, map[string]int64{}
 	s.Latency = map[string]latency.Percentiles{}
 	run := &m.Run
@@ -256,7 +254,10 @@ func Merge(shards []*ShardDir, results, hlog io.Writer, version string, command 
 		s.Scheduled += x.Scheduled
 		s.Success += x.Success
 		s.Errors += x.Errors
-		addCounts(s.ErrorsByClass, x.ErrorsByClass)
+		for k, v := range x.ErrorsByClass {
+			// Shards of earlier versions may name alerts in Go's words.
+			s.ErrorsByClass[ClassOf(string(k), 0)] += v
+		}
 		addCounts(s.StatusCodes, x.StatusCodes)
 		addCounts(s.Negotiated, x.Negotiated)
 		addCounts(s.Identities, x.Identities)
@@ -342,7 +343,7 @@ func Merge(shards []*ShardDir, results, hlog io.Writer, version string, command 
 	return m, nil
 }
 
-func addCounts(dst, src map[string]int64) {
+func addCounts[K comparable](dst, src map[K]int64) {
 	for k, v := range src {
 		dst[k] += v
 	}

@@ -11,23 +11,19 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/originproof/originproof/cloudfront"
 )
 
-// CloudFront's documented origin settings (SPEC "CloudFront facts"): the
-// defaults and bounds the pool model applies.
+// The pool model's own defaults and bounds. CloudFront's origin settings
+// (keep-alive, timeouts, attempts) come from package cloudfront.
 const (
-	DefaultKeepAlive       = 5 * time.Second
-	MinKeepAlive           = time.Second
-	MaxKeepAlive           = 180 * time.Second // 120 s, 180 s on request
-	DefaultReadTimeout     = 30 * time.Second
-	DefaultConnectTimeout  = 10 * time.Second
-	MaxConnectTimeout      = 10 * time.Second
-	DefaultConnectAttempts = 3
-	MaxConnectAttempts     = 3
-	DefaultPops            = 4
-	DefaultMaxConns        = 64
-	DefaultRate            = 50
-	DefaultDuration        = 30 * time.Second
+	DefaultPops     = 4
+	MaxPops         = 1024
+	DefaultMaxConns = 64
+	MaxConnsPerPop  = 100000
+	DefaultRate     = 50
+	DefaultDuration = 30 * time.Second
 
 	// PopRule says how requests are spread over pops.
 	PopRule = "round-robin by sequence: request n goes to pop n mod pops"
@@ -35,9 +31,6 @@ const (
 	// RedactedValue stands for a custom header's value in run.json and
 	// summary.json.
 	RedactedValue = "<redacted>"
-
-	// CloudFrontUserAgent is the User-Agent CloudFront sends to origins.
-	CloudFrontUserAgent = "Amazon CloudFront"
 )
 
 // Identity is a client certificate the pools present, named by its
@@ -100,7 +93,6 @@ type options struct {
 	results         io.Writer
 	hlog            io.Writer
 	progress        func(Progress)
-	progressEvery   time.Duration
 	interval        time.Duration
 	stopGrace       time.Duration
 	lagLimit        time.Duration
@@ -116,10 +108,10 @@ func defaults() options {
 		resumption:      true,
 		pops:            DefaultPops,
 		maxConns:        DefaultMaxConns,
-		keepAlive:       DefaultKeepAlive,
-		connectTimeout:  DefaultConnectTimeout,
-		connectAttempts: DefaultConnectAttempts,
-		readTimeout:     DefaultReadTimeout,
+		keepAlive:       cloudfront.KeepaliveTimeout.Default,
+		connectTimeout:  cloudfront.ConnectionTimeout.Default,
+		connectAttempts: cloudfront.ConnectionAttempts.Default,
+		readTimeout:     cloudfront.ReadTimeout.Default,
 		workers:         10,
 		shardCount:      1,
 		interval:        time.Second,
@@ -270,43 +262,19 @@ type Config struct {
 }
 
 // TLSOffer is what the client offers: CloudFront's documented TLS 1.2 and
-// 1.3 offer, as far as Go implements it.
+// 1.3 offer, as far as Go implements it (package cloudfront).
 type TLSOffer struct {
 	Versions []string `json:"versions"`
 	Ciphers  []string `json:"tls12_ciphers"`
 	Curves   []string `json:"curves"`
 }
 
-// CloudFront's documented TLS offer (SPEC): ECDHE-RSA and ECDHE-ECDSA with
-// AES-GCM, AES-CBC-SHA256 and AES-CBC-SHA under TLS 1.2 (Go has no
-// AES256-SHA384 CBC suites nor the legacy RSA key exchange ones here), the
-// TLS 1.3 suites Go always offers, and curves P-256, P-384 and X25519 (no
-// post-quantum hybrid: CloudFront does not offer one).
-var (
-	cloudFrontCiphers = []uint16{
-		tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
-		tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
-		tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
-		tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
-		tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256,
-		tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256,
-		tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA,
-		tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA,
-		tls.TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA,
-		tls.TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA,
-	}
-	cloudFrontCurves = []tls.CurveID{tls.X25519, tls.CurveP256, tls.CurveP384}
-)
-
 func offer() TLSOffer {
-	o := TLSOffer{Versions: []string{"TLS 1.2", "TLS 1.3"}}
-	for _, c := range cloudFrontCiphers {
-		o.Ciphers = append(o.Ciphers, tls.CipherSuiteName(c))
+	return TLSOffer{
+		Versions: cloudfront.VersionNames(cloudfront.OfferedVersions),
+		Ciphers:  cloudfront.SuiteNames(cloudfront.TLS12Offer),
+		Curves:   cloudfront.CurveNames(cloudfront.Curves),
 	}
-	for _, c := range cloudFrontCurves {
-		o.Curves = append(o.Curves, c.String())
-	}
-	return o
 }
 
 // resolved is the validated configuration an engine runs with.
@@ -375,8 +343,7 @@ func resolve(opts []Option) (*resolved, error) {
 		return nil, optErr("method", "%q is not a method CloudFront forwards", o.method)
 	}
 	for k := range o.headers {
-		switch http.CanonicalHeaderKey(k) {
-		case "Host", "Via", "User-Agent", "X-Amz-Cf-Id", "Connection", "Content-Length", "Transfer-Encoding":
+		if cloudfront.IsGeneratedHeader(k) {
 			return nil, optErr("header", "%s is set by the load generator as CloudFront sets it", k)
 		}
 	}
@@ -386,23 +353,24 @@ func resolve(opts []Option) (*resolved, error) {
 		}
 		o.pops = 1
 	}
-	if o.pops < 1 || o.pops > 1024 {
-		return nil, optErr("pops", "%d is outside 1–1024", o.pops)
+	if o.pops < 1 || o.pops > MaxPops {
+		return nil, optErr("pops", "%d is outside 1-%d", o.pops, MaxPops)
 	}
-	if o.maxConns < 1 || o.maxConns > 100000 {
-		return nil, optErr("max-conns", "%d is outside 1–100000", o.maxConns)
+	if o.maxConns < 1 || o.maxConns > MaxConnsPerPop {
+		return nil, optErr("max-conns", "%d is outside 1-%d", o.maxConns, MaxConnsPerPop)
 	}
-	if o.keepAlive < MinKeepAlive || o.keepAlive > MaxKeepAlive {
-		return nil, optErr("keepalive", "%v is outside CloudFront's %v–%v", o.keepAlive, MinKeepAlive, MaxKeepAlive)
-	}
-	if o.connectTimeout < time.Second || o.connectTimeout > MaxConnectTimeout {
-		return nil, optErr("connect-timeout", "%v is outside CloudFront's 1s–%v", o.connectTimeout, MaxConnectTimeout)
-	}
-	if o.connectAttempts < 1 || o.connectAttempts > MaxConnectAttempts {
-		return nil, optErr("connect-attempts", "%d is outside CloudFront's 1–%d", o.connectAttempts, MaxConnectAttempts)
-	}
-	if o.readTimeout < time.Second || o.readTimeout > 180*time.Second {
-		return nil, optErr("read-timeout", "%v is outside 1s–180s", o.readTimeout)
+	for _, c := range []struct {
+		opt string
+		err error
+	}{
+		{"keepalive", cloudfront.KeepaliveTimeout.Check(o.keepAlive)},
+		{"connect-timeout", cloudfront.ConnectionTimeout.Check(o.connectTimeout)},
+		{"connect-attempts", cloudfront.ConnectionAttempts.Check(o.connectAttempts)},
+		{"read-timeout", cloudfront.ReadTimeout.Check(o.readTimeout)},
+	} {
+		if c.err != nil {
+			return nil, optErr(c.opt, "%v", c.err)
+		}
 	}
 	if o.shardCount < 1 || (o.shardCount > 1 && (o.shardIndex < 1 || o.shardIndex > o.shardCount)) {
 		return nil, optErr("shard", "%d/%d is not i/N with 1 ≤ i ≤ N", o.shardIndex, o.shardCount)

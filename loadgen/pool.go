@@ -2,9 +2,7 @@ package loadgen
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/tls"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -12,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/originproof/originproof/cloudfront"
 )
 
 // pop is one edge location: its own transport, connection pool, TLS
@@ -86,9 +86,7 @@ func (s *DialStats) add(o DialStats) {
 
 func newPop(id int, r *resolved, ids *atomic.Uint64, dials *dialQueue) *pop {
 	p := &pop{id: id, r: r, ids: ids, dials: dials, live: map[*conn]struct{}{}}
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	p.via = "1.1 " + hex.EncodeToString(b[:]) + ".cloudfront.net (CloudFront)"
+	p.via = cloudfront.Via(cloudfront.NewEdgeID())
 	p.viaHeader = []string{p.via}
 	p.net = net.Dialer{KeepAlive: -1} // CloudFront's keep-alive is the idle timeout, not TCP probes
 	p.verifier = newServerVerifier(r.roots, r.serverName)
@@ -121,8 +119,8 @@ func (p *pop) newState(id Identity, gen int64) *popState {
 		VerifyConnection:   p.verifier.verifyConnection,
 		MinVersion:         tls.VersionTLS12,
 		MaxVersion:         tls.VersionTLS13,
-		CipherSuites:       cloudFrontCiphers,
-		CurvePreferences:   cloudFrontCurves,
+		CipherSuites:       cloudfront.TLS12Offer,
+		CurvePreferences:   cloudfront.Curves,
 		Renegotiation:      tls.RenegotiateNever,
 		// Present the certificate whenever the origin asks, whatever CA
 		// names it lists, as CloudFront does.
@@ -175,7 +173,7 @@ func retryable(err error) bool {
 func (p *pop) dialTLS(ctx context.Context, network, addr string) (net.Conn, error) {
 	attempts := p.r.connectAttempts
 	// Every request of a run has the same method.
-	if m := p.r.method; m != http.MethodGet && m != http.MethodHead {
+	if !cloudfront.Retried(p.r.method) {
 		attempts = 1
 	}
 	var err error

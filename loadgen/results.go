@@ -14,12 +14,16 @@ import (
 
 // Record is one line of results.json: Vegeta's JSON result, unchanged (so
 // `vegeta report` and `vegeta plot` read the file as it is), plus the
-// per-request fields of the CloudFront pool model. Phase durations are in
-// nanoseconds, as Vegeta's latency; DNS, Connect and TLSHandshake are set on
-// the first request of a new connection only.
+// per-request fields of the CloudFront pool model (Ext).
 type Record struct {
 	vegeta.Result
+	Ext
+}
 
+// Ext is what a results.json line adds to Vegeta's result. Phase durations
+// are in nanoseconds, as Vegeta's latency; DNS, Connect and TLSHandshake are
+// set on the first request of a new connection only.
+type Ext struct {
 	Pop              int           `json:"pop"`
 	Intended         time.Time     `json:"intended"`
 	LatencyCorrected time.Duration `json:"latency_corrected"`
@@ -37,29 +41,18 @@ type Record struct {
 	ConnectAttempt   int           `json:"connect_attempt,omitempty"`
 	TTFB             time.Duration `json:"ttfb,omitempty"`
 	Identity         string        `json:"identity,omitempty"`
-	ErrorClass       string        `json:"error_class,omitempty"`
+	ErrorClass       ErrorClass    `json:"error_class,omitempty"`
 }
 
-// ext is Record without the embedded Vegeta result, for decoding.
-type ext struct {
-	Pop              int           `json:"pop"`
-	Intended         time.Time     `json:"intended"`
-	LatencyCorrected time.Duration `json:"latency_corrected"`
-	SendLag          time.Duration `json:"send_lag"`
-	CfID             string        `json:"cf_id"`
-	ConnID           uint64        `json:"conn_id"`
-	ConnReused       bool          `json:"conn_reused"`
-	DNS              time.Duration `json:"dns"`
-	Connect          time.Duration `json:"connect"`
-	TLSHandshake     time.Duration `json:"tls_handshake"`
-	TLSResumed       bool          `json:"tls_resumed"`
-	TLSVersion       string        `json:"tls_version"`
-	TLSCipher        string        `json:"tls_cipher"`
-	TLSCurve         string        `json:"tls_curve"`
-	ConnectAttempt   int           `json:"connect_attempt"`
-	TTFB             time.Duration `json:"ttfb"`
-	Identity         string        `json:"identity"`
-	ErrorClass       string        `json:"error_class"`
+// Failed says whether the request failed (see Failed).
+func (r *Record) Failed() bool { return Failed(r.Code, r.Error) }
+
+// Class is the class of a failed request (see ClassOf); "" when it did not fail.
+func (r *Record) Class() ErrorClass {
+	if !r.Failed() {
+		return ""
+	}
+	return ClassOf(string(r.ErrorClass), r.Code)
 }
 
 // Encoder writes Records as results.json lines.
@@ -149,7 +142,7 @@ func (r *Record) appendExt(b []byte) []byte {
 		b = appendStr(b, "identity", r.Identity)
 	}
 	if r.ErrorClass != "" {
-		b = appendStr(b, "error_class", r.ErrorClass)
+		b = appendStr(b, "error_class", string(r.ErrorClass))
 	}
 	return b
 }
@@ -174,15 +167,9 @@ func NewDecoder(r io.Reader) Decoder {
 		if err := vegeta.NewJSONDecoder(bytes.NewReader(line)).Decode(&rec.Result); err != nil {
 			return fmt.Errorf("loadgen: results line %d: %w", n, err)
 		}
-		var e ext
-		if err := json.Unmarshal(line, &e); err != nil {
+		if err := json.Unmarshal(line, &rec.Ext); err != nil {
 			return fmt.Errorf("loadgen: results line %d: %w", n, err)
 		}
-		rec.Pop, rec.Intended, rec.LatencyCorrected, rec.SendLag = e.Pop, e.Intended, e.LatencyCorrected, e.SendLag
-		rec.CfID, rec.ConnID, rec.ConnReused = e.CfID, e.ConnID, e.ConnReused
-		rec.DNS, rec.Connect, rec.TLSHandshake, rec.TLSResumed = e.DNS, e.Connect, e.TLSHandshake, e.TLSResumed
-		rec.TLSVersion, rec.TLSCipher, rec.TLSCurve = e.TLSVersion, e.TLSCipher, e.TLSCurve
-		rec.ConnectAttempt, rec.TTFB, rec.Identity, rec.ErrorClass = e.ConnectAttempt, e.TTFB, e.Identity, e.ErrorClass
 		return nil
 	}
 }

@@ -69,3 +69,16 @@ func WriteJSON(w io.Writer, v any) error {
 	}
 	return nil
 }
+
+// WriteJSONFile writes v as indented JSON to path.
+func WriteJSONFile(path string, v any) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := WriteJSON(f, v); err != nil {
+		f.Close()
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return f.Close()
+}

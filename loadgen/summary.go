@@ -32,8 +32,8 @@ type Summary struct {
 	ErrorRate float64 `json:"error_rate"`
 	// ErrorsByClass counts failures by class: tls_alert:<name>, reset,
 	// timeout, closed, connect_refused, server_cert, http_<code>, ….
-	ErrorsByClass map[string]int64 `json:"errors_by_class"`
-	StatusCodes   map[string]int64 `json:"status_codes"`
+	ErrorsByClass map[ErrorClass]int64 `json:"errors_by_class"`
+	StatusCodes   map[string]int64     `json:"status_codes"`
 
 	// RateAsked is the schedule's mean rate; RateAchieved is requests sent
 	// per second between the first and the last send (Vegeta's rate);
@@ -93,7 +93,7 @@ type PopSummary struct {
 	Pop           int                            `json:"pop"`
 	Requests      int64                          `json:"requests"`
 	Errors        int64                          `json:"errors"`
-	ErrorsByClass map[string]int64               `json:"errors_by_class,omitempty"`
+	ErrorsByClass map[ErrorClass]int64           `json:"errors_by_class,omitempty"`
 	Connections   int64                          `json:"connections"`
 	Handshakes    Handshakes                     `json:"handshakes"`
 	ReuseRatio    float64                        `json:"reuse_ratio"`
@@ -103,10 +103,10 @@ type PopSummary struct {
 // tally is the per-pop request accounting the consumer keeps.
 type tally struct {
 	requests, errors, reused, withConn int64
-	errorsByClass                      map[string]int64
+	errorsByClass                      map[ErrorClass]int64
 }
 
-func (t *tally) add(class string, gotConn, reused bool) {
+func (t *tally) add(class ErrorClass, gotConn, reused bool) {
 	t.requests++
 	if gotConn {
 		t.withConn++
@@ -117,7 +117,7 @@ func (t *tally) add(class string, gotConn, reused bool) {
 	if class != "" {
 		t.errors++
 		if t.errorsByClass == nil {
-			t.errorsByClass = map[string]int64{}
+			t.errorsByClass = map[ErrorClass]int64{}
 		}
 		t.errorsByClass[class]++
 	}

@@ -2,15 +2,14 @@ package loadgen
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/binary"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"net/http/httptrace"
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/originproof/originproof/cloudfront"
 )
 
 // reqTrace is what the client learns about one request while it runs.
@@ -88,7 +87,7 @@ func (f *inflight) take(seq uint64) *reqTrace {
 	return t
 }
 
-var userAgent = []string{CloudFrontUserAgent}
+var userAgent = []string{cloudfront.UserAgent}
 
 // edge is the http.RoundTripper Vegeta's client uses: it turns Vegeta's
 // request into CloudFront's (headers, pop by sequence number) and traces it.
@@ -107,11 +106,11 @@ func (e *edge) RoundTrip(req *http.Request) (*http.Response, error) {
 	delete(h, "X-Vegeta-Attack")
 	p := e.pops[seq%uint64(len(e.pops))]
 	t := newTrace()
-	t.seq, t.pop, t.cfID, t.start = seq, p.id, newCfID(), time.Now()
+	t.seq, t.pop, t.cfID, t.start = seq, p.id, cloudfront.NewRequestID(), time.Now()
 	// Shared read-only slices: the transport only reads request headers.
-	h["User-Agent"] = userAgent
-	h["X-Amz-Cf-Id"] = []string{t.cfID}
-	h["Via"] = p.viaHeader
+	h[cloudfront.HeaderUserAgent] = userAgent
+	h[cloudfront.HeaderRequestID] = []string{t.cfID}
+	h[cloudfront.HeaderVia] = p.viaHeader
 	e.inflight.put(t)
 	ctx, cancel := context.WithTimeout(httptrace.WithClientTrace(req.Context(), &t.trace), e.bound)
 	resp, err := p.tr.RoundTrip(req.WithContext(ctx))
@@ -135,15 +134,4 @@ func (b *boundedBody) Close() error {
 	err := b.ReadCloser.Close()
 	b.cancel()
 	return err
-}
-
-// newCfID returns a request id shaped like CloudFront's X-Amz-Cf-Id: 56
-// characters of URL-safe base64 (42 random bytes).
-func newCfID() string {
-	var b [42]byte
-	for i := 0; i+8 <= 40; i += 8 {
-		binary.LittleEndian.PutUint64(b[i:], rand.Uint64())
-	}
-	binary.LittleEndian.PutUint16(b[40:], uint16(rand.Uint32()))
-	return base64.URLEncoding.EncodeToString(b[:])
 }

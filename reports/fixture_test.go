@@ -40,19 +40,19 @@ func writeRun(t testing.TB, dir string, n int, d time.Duration, hostile bool) {
 			NotBefore: runStart.Add(-24 * time.Hour), NotAfter: runStart.Add(900 * 24 * time.Hour), Fingerprint: "sha256:dd"},
 	}
 	for i, c := range checks.Catalogue {
-		st, obs := StatusPass, "rejected at tls: bad_certificate"
+		st, obs := checks.StatusPass, "rejected at tls: bad_certificate"
 		switch i % 9 {
 		case 3:
-			st, obs = StatusFail, "accepted: HTTP 200, as the good certificate"+evil
+			st, obs = checks.StatusFail, "accepted: HTTP 200, as the good certificate"+evil
 		case 5:
-			st = StatusWarn
+			st = checks.StatusWarn
 		case 7:
-			st = StatusSkip
+			st = checks.StatusSkip
 		}
-		if c.Severity == checks.Should && st == StatusFail {
-			st = StatusWarn
+		if c.Severity == checks.Should && st == checks.StatusFail {
+			st = checks.StatusWarn
 		}
-		s.Checks = append(s.Checks, Check{ID: c.ID, Group: c.Group, Severity: string(c.Severity), Status: st, Expected: c.Expected, Observed: obs, Layer: "tls", Alert: "bad_certificate", Detail: "detail" + evil})
+		s.Checks = append(s.Checks, Check{ID: c.ID, Group: c.Group, Severity: c.Severity, Status: st, Expected: c.Expected, Observed: obs, Layer: "tls", Alert: "bad_certificate", Detail: "detail" + evil})
 	}
 	s.Thresholds = []ThresholdResult{{Name: "request_p99", Phase: "steady", Limit: "<= 500ms", Observed: "12.00ms", Held: true}, {Name: "error_rate", Limit: "<= 0.00%", Observed: "0.10%", Held: false}}
 	s.Warnings = []string{"generator_limited: test warning" + evil}
@@ -74,7 +74,7 @@ func writeRun(t testing.TB, dir string, n int, d time.Duration, hostile bool) {
 		if i%997 == 0 {
 			lat += 40 * time.Millisecond
 		}
-		r := &loadgen.Record{Pop: i % 4, Intended: intended, LatencyCorrected: lat + 50*time.Microsecond, ConnReused: i >= 4, Identity: "chain.valid"}
+		r := &loadgen.Record{Ext: loadgen.Ext{Pop: i % 4, Intended: intended, LatencyCorrected: lat + 50*time.Microsecond, ConnReused: i >= 4, Identity: "chain.valid"}}
 		r.Seq, r.Code, r.Timestamp, r.Latency, r.Method, r.URL, r.Attack = uint64(i), 200, intended.Add(50*time.Microsecond), lat, "GET", "https://origin.example.com/", "originproof"
 		if i < 4 || i%5000 == 0 {
 			r.Connect, r.TLSHandshake, r.TLSResumed = 300*time.Microsecond, 2*time.Millisecond, i >= 4
@@ -111,7 +111,7 @@ func writeRun(t testing.TB, dir string, n int, d time.Duration, hostile bool) {
 	hf.Close()
 	pct := func(h *latency.Histogram) latency.Percentiles { return h.Percentiles() }
 	s.Load = &loadgen.Summary{Requests: int64(n), Scheduled: int64(n), Success: int64(n) - errs, Errors: errs, ErrorRate: float64(errs) / float64(n),
-		ErrorsByClass: map[string]int64{"tls_alert:bad_certificate" + evil: errs}, RateAsked: float64(n) / d.Seconds(), RateAchieved: float64(n) / d.Seconds(),
+		ErrorsByClass: map[loadgen.ErrorClass]int64{loadgen.ErrorClass("tls_alert:bad_certificate" + evil): errs}, RateAsked: float64(n) / d.Seconds(), RateAchieved: float64(n) / d.Seconds(),
 		Throughput: float64(n) / d.Seconds(), DurationS: d.Seconds(), WallS: d.Seconds(), Connections: 4, Handshakes: loadgen.Handshakes{Full: 4},
 		ReuseRatio: 0.999, Negotiated: map[string]int64{"TLS 1.3 TLS_AES_128_GCM_SHA256 X25519": 4},
 		Latency: map[string]latency.Percentiles{"total": pct(total), "total_corrected": pct(corrected)},

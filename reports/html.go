@@ -151,13 +151,13 @@ func NewView(runs []*Run, now time.Time) *View {
 
 func severityRank(c Check) int {
 	switch {
-	case c.Status == StatusFail && c.Severity == string(checks.Must):
+	case c.Status == checks.StatusFail && c.Severity == checks.Must:
 		return 0
-	case c.Status == StatusError:
+	case c.Status == checks.StatusError:
 		return 1
-	case c.Status == StatusFail:
+	case c.Status == checks.StatusFail:
 		return 2
-	case c.Status == StatusWarn:
+	case c.Status == checks.StatusWarn:
 		return 3
 	}
 	return 4
@@ -212,7 +212,7 @@ func newRunView(i int, r *Run) RunView {
 			}
 		}
 		for _, k := range sortedKeys(s.Load.ErrorsByClass) {
-			lv.Errors = append(lv.Errors, KV{k, fmt.Sprint(s.Load.ErrorsByClass[k])})
+			lv.Errors = append(lv.Errors, KV{string(k), fmt.Sprint(s.Load.ErrorsByClass[k])})
 		}
 		for _, k := range sortedKeys(s.Load.Negotiated) {
 			lv.TLS = append(lv.TLS, KV{k, fmt.Sprint(s.Load.Negotiated[k])})
@@ -265,7 +265,7 @@ func compare(runs []*Run) *Comparison {
 }
 
 var funcs = template.FuncMap{
-	"upper": strings.ToUpper,
+	"upper": func(s any) string { return strings.ToUpper(fmt.Sprint(s)) },
 	"ms":    func(v float64) string { return fmt.Sprintf("%.3f", v) },
 	"pct":   func(v float64) string { return fmt.Sprintf("%.1f%%", 100*v) },
 	"date":  func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 MST") },

@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/originproof/originproof/checks"
 )
 
 // JUnit XML (the de-facto schema CI systems read): one testsuite per check
@@ -79,22 +81,22 @@ func (s *Summary) WriteJUnit(w io.Writer) error {
 			order = append(order, c.Group)
 		}
 		tc := junitTestCase{Name: c.ID, Classname: "originproof." + c.Group, Time: c.DurationS}
-		props := []junitProp{{"severity", c.Severity}, {"status", c.Status}, {"expected", c.Expected}, {"observed", c.Observed}, {"layer", c.Layer}}
+		props := []junitProp{{"severity", string(c.Severity)}, {"status", string(c.Status)}, {"expected", c.Expected}, {"observed", c.Observed}, {"layer", string(c.Layer)}}
 		if c.Alert != "" {
 			props = append(props, junitProp{"alert", c.Alert})
 		}
 		text := fmt.Sprintf("expected: %s\nobserved: %s\nlayer: %s\n%s", c.Expected, c.Observed, c.Layer, c.Detail)
 		switch c.Status {
-		case StatusFail:
-			tc.Failure = &junitProblem{Message: c.Observed, Type: c.Severity, Text: text}
+		case checks.StatusFail:
+			tc.Failure = &junitProblem{Message: c.Observed, Type: string(c.Severity), Text: text}
 			su.Failures++
-		case StatusError:
+		case checks.StatusError:
 			tc.Error = &junitProblem{Message: c.Observed, Type: "error", Text: text}
 			su.Errors++
-		case StatusSkip:
+		case checks.StatusSkip:
 			tc.Skipped = &junitSkipped{Message: c.Detail}
 			su.Skipped++
-		case StatusWarn:
+		case checks.StatusWarn:
 			props = append(props, junitProp{"warning", c.Observed})
 		}
 		tc.Properties = &junitProps{Props: props}
@@ -126,7 +128,7 @@ func (s *Summary) WriteJUnit(w io.Writer) error {
 	}
 	for _, g := range order {
 		su := byGroup[g]
-		su.Properties = &junitProps{Props: []junitProp{{"target", s.Target}, {"verdict", s.Verdict}}}
+		su.Properties = &junitProps{Props: []junitProp{{"target", s.Target}, {"verdict", string(s.Verdict)}}}
 		out.Suites = append(out.Suites, *su)
 		out.Tests += su.Tests
 		out.Failures += su.Failures

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/originproof/originproof/checks"
 	"github.com/originproof/originproof/fixtures"
 	"github.com/originproof/originproof/fixtures/origin"
 	"github.com/originproof/originproof/loadgen"
@@ -66,7 +67,7 @@ func TestInBrowserRealLoadRun(t *testing.T) {
 	}
 	ri.Close()
 	sum := New("test", rep.Config.Target, rep.Config.ServerName)
-	sum.Verdict, sum.Load = VerdictPass, &rep.Summary
+	sum.Verdict, sum.Load = checks.VerdictPass, &rep.Summary
 	sum.Started, sum.Finished = rep.Started.UTC(), rep.Ended.UTC()
 	if err := sum.WriteFile(filepath.Join(dir, "summary.json")); err != nil {
 		t.Fatal(err)

@@ -9,11 +9,12 @@ import (
 	"math"
 	"os"
 	goruntime "runtime"
-	"sort"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
 
+	"github.com/originproof/originproof/loadgen"
 	"github.com/originproof/originproof/loadgen/latency"
 )
 
@@ -49,7 +50,7 @@ type resultLine struct {
 	Connect          int64     `json:"connect"`
 	TLSHandshake     int64     `json:"tls_handshake"`
 	TTFB             int64     `json:"ttfb"`
-	Code             int       `json:"code"`
+	Code             uint16    `json:"code"`
 	Error            string    `json:"error"`
 	ErrorClass       string    `json:"error_class"`
 }
@@ -208,11 +209,8 @@ func add(bs []bucket, idx func(time.Time) int, l *resultLine) {
 	b.totN++
 	b.totSum += float64(lat)
 	b.totMax = math.Max(b.totMax, float64(lat))
-	if l.Error != "" || l.Code < 200 || l.Code >= 400 {
-		class := l.ErrorClass
-		if class == "" {
-			class = fmt.Sprintf("http_%d", l.Code)
-		}
+	if loadgen.Failed(l.Code, l.Error) {
+		class := string(loadgen.ClassOf(l.ErrorClass, l.Code))
 		if b.errs == nil {
 			b.errs = map[string]float64{}
 		}
@@ -402,11 +400,11 @@ func firstTimestamp(path string) time.Time {
 	return time.Time{}
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
+func sortedKeys[K ~string, V any](m map[K]V) []K {
+	keys := make([]K, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
 	}
-	sort.Strings(keys)
+	slices.Sort(keys)
 	return keys
 }

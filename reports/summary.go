@@ -7,39 +7,35 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/originproof/originproof/checks"
 	"github.com/originproof/originproof/loadgen"
 )
 
-// Verdicts.
+// ClientAuth is what the TLS handshake demands of a client.
+type ClientAuth string
+
+// What the handshake demands: a certificate (refused without one), a
+// certificate when the client has one, or none at all.
 const (
-	VerdictPass         = "pass"
-	VerdictFail         = "fail"
-	VerdictInconclusive = "inconclusive"
+	ClientAuthRequired ClientAuth = "required"
+	ClientAuthOptional ClientAuth = "optional"
+	ClientAuthDisabled ClientAuth = "disabled"
 )
 
-// Check statuses.
-const (
-	StatusPass  = "pass"
-	StatusFail  = "fail"
-	StatusWarn  = "warn"
-	StatusSkip  = "skip"
-	StatusError = "error"
-)
-
-// Summary is summary.json (SPEC schema, schema_version 1).
+// Summary is summary.json (schema_version 1; the README documents its fields).
 type Summary struct {
-	SchemaVersion        int       `json:"schema_version"`
-	Tool                 string    `json:"tool"`
-	Version              string    `json:"version"`
-	Target               string    `json:"target"`
-	ServerName           string    `json:"server_name"`
-	Verdict              string    `json:"verdict"`
-	VerdictReason        string    `json:"verdict_reason,omitempty"`
-	ClientAuth           string    `json:"client_auth,omitempty"`
-	ClientAuthEnforcedAt string    `json:"client_auth_enforced_at,omitempty"`
-	ClockSkewS           *float64  `json:"clock_skew_s,omitempty"`
-	Started              time.Time `json:"started"`
-	Finished             time.Time `json:"finished"`
+	SchemaVersion        int            `json:"schema_version"`
+	Tool                 string         `json:"tool"`
+	Version              string         `json:"version"`
+	Target               string         `json:"target"`
+	ServerName           string         `json:"server_name"`
+	Verdict              checks.Verdict `json:"verdict"`
+	VerdictReason        string         `json:"verdict_reason,omitempty"`
+	ClientAuth           ClientAuth     `json:"client_auth,omitempty"`
+	ClientAuthEnforcedAt checks.Layer   `json:"client_auth_enforced_at,omitempty"`
+	ClockSkewS           *float64       `json:"clock_skew_s,omitempty"`
+	Started              time.Time      `json:"started"`
+	Finished             time.Time      `json:"finished"`
 	// Config is the resolved configuration the run used.
 	Config       map[string]any    `json:"config,omitempty"`
 	Fingerprints Fingerprints      `json:"fingerprints"`
@@ -71,15 +67,15 @@ type CertInfo struct {
 
 // Check is one conformance check's result.
 type Check struct {
-	ID       string `json:"id"`
-	Group    string `json:"group"`
-	Severity string `json:"severity"`
-	Status   string `json:"status"`
-	Expected string `json:"expected"`
-	Observed string `json:"observed"`
-	Layer    string `json:"layer"`
-	Alert    string `json:"alert,omitempty"`
-	Detail   string `json:"detail"`
+	ID       string          `json:"id"`
+	Group    string          `json:"group"`
+	Severity checks.Severity `json:"severity"`
+	Status   checks.Status   `json:"status"`
+	Expected string          `json:"expected"`
+	Observed string          `json:"observed"`
+	Layer    checks.Layer    `json:"layer"`
+	Alert    string          `json:"alert,omitempty"`
+	Detail   string          `json:"detail"`
 	// SeverityReason says why the severity differs from the catalogue's (policy flags, overrides).
 	SeverityReason string  `json:"severity_reason,omitempty"`
 	DurationS      float64 `json:"duration_s"`
@@ -104,30 +100,56 @@ func New(version, target, serverName string) *Summary {
 // errored makes it inconclusive, a failed must (or threshold, or a warn
 // with failOnWarn) makes it fail.
 func (s *Summary) Decide(failOnWarn bool) {
-	verdict, reason := VerdictPass, ""
+	verdict, reason := checks.VerdictPass, ""
 	for _, c := range s.Checks {
 		switch {
-		case c.Status == StatusError && c.Severity == "must":
-			if verdict != VerdictInconclusive {
-				verdict, reason = VerdictInconclusive, c.ID+" errored: "+c.Observed
+		case c.Status == checks.StatusError && c.Severity == checks.Must:
+			if verdict != checks.VerdictInconclusive {
+				verdict, reason = checks.VerdictInconclusive, c.ID+" errored: "+c.Observed
 			}
-		case c.Status == StatusFail && verdict == VerdictPass:
-			verdict, reason = VerdictFail, c.ID+": "+c.Observed
-		case c.Status == StatusWarn && failOnWarn && verdict == VerdictPass:
-			verdict, reason = VerdictFail, c.ID+" (warn, --fail-on warn): "+c.Observed
+		case c.Status == checks.StatusFail && verdict == checks.VerdictPass:
+			verdict, reason = checks.VerdictFail, c.ID+": "+c.Observed
+		case c.Status == checks.StatusWarn && failOnWarn && verdict == checks.VerdictPass:
+			verdict, reason = checks.VerdictFail, c.ID+" (warn, --fail-on warn): "+c.Observed
 		}
 	}
 	for _, t := range s.Thresholds {
-		if !t.Held && verdict == VerdictPass {
-			verdict, reason = VerdictFail, fmt.Sprintf("threshold %s: %s (limit %s)", t.Name, t.Observed, t.Limit)
+		if !t.Held && verdict == checks.VerdictPass {
+			verdict, reason = checks.VerdictFail, fmt.Sprintf("threshold %s: %s (limit %s)", t.Name, t.Observed, t.Limit)
 		}
 	}
 	s.Verdict, s.VerdictReason = verdict, reason
 }
 
+// SetCheck replaces the check with c's id (a check measured outside the
+// conformance suites, e.g. rotation.under-load from the load run).
+func (s *Summary) SetCheck(c Check) {
+	for i := range s.Checks {
+		if s.Checks[i].ID == c.ID {
+			s.Checks[i] = c
+			return
+		}
+	}
+	s.Checks = append(s.Checks, c)
+}
+
+// WriteOutputs writes summary.json, junit.xml and report.html into dir.
+func WriteOutputs(dir string, s *Summary) error {
+	if err := s.WriteFile(filepath.Join(dir, "summary.json")); err != nil {
+		return fmt.Errorf("write %s: %w", filepath.Join(dir, "summary.json"), err)
+	}
+	if err := s.WriteJUnitFile(filepath.Join(dir, "junit.xml")); err != nil {
+		return fmt.Errorf("write %s: %w", filepath.Join(dir, "junit.xml"), err)
+	}
+	if _, err := RenderDir(dir); err != nil {
+		return fmt.Errorf("write %s: %w", filepath.Join(dir, "report.html"), err)
+	}
+	return nil
+}
+
 // Count returns how many checks have each status.
-func (s *Summary) Count() map[string]int {
-	out := map[string]int{}
+func (s *Summary) Count() map[checks.Status]int {
+	out := map[checks.Status]int{}
 	for _, c := range s.Checks {
 		out[c.Status]++
 	}

@@ -68,6 +68,7 @@ type field struct {
 	def      string
 	enum     []string
 	desc     string
+	limit    string // key of limits
 }
 
 func fieldsOf(t reflect.Type) []field {
@@ -78,7 +79,10 @@ func fieldsOf(t reflect.Type) []field {
 		if name == "" || name == "-" {
 			continue
 		}
-		f := field{name: name, index: i, required: sf.Tag.Get("required") == "true", def: sf.Tag.Get("default"), desc: sf.Tag.Get("desc")}
+		f := field{name: name, index: i, required: sf.Tag.Get("required") == "true", def: sf.Tag.Get("default"), desc: sf.Tag.Get("desc"), limit: sf.Tag.Get("limit")}
+		if t := limitText(f.limit); t != "" {
+			f.desc += ": " + t
+		}
 		if e := sf.Tag.Get("enum"); e != "" {
 			f.enum = strings.Split(e, ",")
 		}

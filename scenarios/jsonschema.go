@@ -77,6 +77,11 @@ func schemaOf(t reflect.Type, f *field) map[string]any {
 		s["type"] = "boolean"
 	case reflect.Int:
 		s["type"] = "integer"
+		if f != nil {
+			if r := limits[f.limit].ints; r != nil {
+				s["minimum"], s["maximum"] = r[0], r[1]
+			}
+		}
 	case reflect.Float64:
 		s["type"] = "number"
 	}

@@ -122,7 +122,7 @@ type PhaseStats struct {
 	Reused               int64
 	Handshake, Corrected *latency.Histogram
 	AskedRate, SentRate  float64
-	ErrorsByClass        map[string]int64
+	ErrorsByClass        map[loadgen.ErrorClass]int64
 	Identities           map[string]int64
 }
 
@@ -133,7 +133,7 @@ func (p *LoadPlan) Stats(dec loadgen.Decoder) ([]PhaseStats, error) {
 	out := make([]PhaseStats, len(p.Windows))
 	for i, w := range p.Windows {
 		out[i] = PhaseStats{Name: w.Name, Scheduled: w.Scheduled, AskedRate: w.AskedRate,
-			Handshake: latency.New(), Corrected: latency.New(), ErrorsByClass: map[string]int64{}, Identities: map[string]int64{}}
+			Handshake: latency.New(), Corrected: latency.New(), ErrorsByClass: map[loadgen.ErrorClass]int64{}, Identities: map[string]int64{}}
 	}
 	var rec loadgen.Record
 	for {
@@ -147,14 +147,9 @@ func (p *LoadPlan) Stats(dec loadgen.Decoder) ([]PhaseStats, error) {
 		i := p.window(rec.Seq)
 		st := &out[i]
 		st.Requests++
-		failed := rec.Error != "" || rec.Code < 200 || rec.Code >= 400
-		if failed {
+		if rec.Failed() {
 			st.Errors++
-			class := rec.ErrorClass
-			if class == "" {
-				class = fmt.Sprintf("http_%d", rec.Code)
-			}
-			st.ErrorsByClass[class]++
+			st.ErrorsByClass[rec.Class()]++
 		} else if rec.Identity != "" {
 			st.Identities[rec.Identity]++
 		}

@@ -13,6 +13,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/originproof/originproof/cloudfront"
 	"github.com/originproof/originproof/fixtures"
 )
 
@@ -20,15 +21,16 @@ import (
 type Options struct {
 	// KnownChecks, when set, are the check ids severity overrides may name.
 	KnownChecks []string
+	// Edit, when set, changes the decoded scenario before defaults are
+	// filled in and it is validated (e.g. to point an example at an origin).
+	Edit func(*Scenario)
 }
 
-// Limits of the format (CloudFront's documented ranges, and bounds that keep
-// every run finite).
+// Limits of the format that keep every run finite (CloudFront's ranges and
+// the pool model's are in limits.go).
 const (
 	maxPhaseDuration = 2 * time.Hour
 	maxRate          = 100000
-	maxPops          = 64
-	maxConnsPerPop   = 1024
 )
 
 // LoadFile reads and parses a scenario file.
@@ -48,6 +50,9 @@ func Parse(data []byte, file string, opts Options) (*Scenario, error) {
 	s, d, err := decodeYAML(data, file)
 	if err != nil {
 		return nil, err
+	}
+	if opts.Edit != nil {
+		opts.Edit(s)
 	}
 	applyDefaults(reflectValue(s))
 	v := &validator{d: d, opts: opts}
@@ -119,6 +124,8 @@ func (v *validator) target(t *Target) {
 			v.errorf("target.headers."+k, "%q is not a valid HTTP header name", k)
 		} else if http.CanonicalHeaderKey(k) == "Host" {
 			v.errorf("target.headers."+k, "Host is set from the URL; use server_name or connect_to")
+		} else if cloudfront.IsGeneratedHeader(k) {
+			v.errorf("target.headers."+k, "%s is set on every request as CloudFront sets it; it cannot be an origin custom header", http.CanonicalHeaderKey(k))
 		}
 	}
 }
@@ -206,22 +213,22 @@ func (v *validator) pooling(p *Pooling) {
 	if *p.OriginShield {
 		*p.Pops = 1
 	}
-	rangeInt := func(path string, x, lo, hi int) {
-		if x < lo || x > hi {
-			v.errorf(path, "%d is out of range (%d-%d)", x, lo, hi)
+	rangeInt := func(name string, x int) {
+		if r := limits[name].ints; x < r[0] || x > r[1] {
+			v.errorf("pooling."+name, "%d is out of range (%d-%d)", x, r[0], r[1])
 		}
 	}
-	rangeDur := func(path string, x, lo, hi time.Duration) {
-		if x < lo || x > hi {
-			v.errorf(path, "%v is out of range (%v-%v)", x, lo, hi)
+	rangeDur := func(name string, x time.Duration) {
+		if r := limits[name].durs; x < r.Min || x > r.Max {
+			v.errorf("pooling."+name, "%v is out of range (%s)", x, r.Range())
 		}
 	}
-	rangeInt("pooling.pops", *p.Pops, 1, maxPops)
-	rangeInt("pooling.max_conns", *p.MaxConns, 1, maxConnsPerPop)
-	rangeInt("pooling.connect_attempts", *p.ConnectAttempts, 1, 3)
-	rangeDur("pooling.keepalive", p.Keepalive.Duration, time.Second, 180*time.Second)
-	rangeDur("pooling.connect_timeout", p.ConnectTimeout.Duration, time.Second, 10*time.Second)
-	rangeDur("pooling.read_timeout", p.ReadTimeout.Duration, time.Second, 120*time.Second)
+	rangeInt("pops", *p.Pops)
+	rangeInt("max_conns", *p.MaxConns)
+	rangeInt("connect_attempts", *p.ConnectAttempts)
+	rangeDur("keepalive", p.Keepalive.Duration)
+	rangeDur("connect_timeout", p.ConnectTimeout.Duration)
+	rangeDur("read_timeout", p.ReadTimeout.Duration)
 }
 
 func setInt(p **int, v int) {

@@ -84,7 +84,7 @@ func TestMalformedScenarios(t *testing.T) {
 		{"bad enum", ok + "policy: {rotation_phase: after}\n", `s.yaml:3:26: policy.rotation_phase: "after" is not allowed (allowed: overlap, post)`},
 		{"bad preset", ok + "pooling: {preset: fastest}\n", `s.yaml:3:19: pooling.preset: "fastest" is not allowed (allowed: cloudfront-default, origin-shield, cloudfront-max-keepalive)`},
 		{"bad duration", ok + "pooling: {keepalive: 5}\n", `s.yaml:3:22: pooling.keepalive: "5" is not a duration (write e.g. 500ms, 5s, 2m)`},
-		{"keepalive out of range", ok + "pooling: {keepalive: 10m}\n", "s.yaml:3:22: pooling.keepalive: 10m0s is out of range (1s-3m0s)"},
+		{"keepalive out of range", ok + "pooling: {keepalive: 10m}\n", "s.yaml:3:22: pooling.keepalive: 10m0s is out of range (1s-180s)"},
 		{"attempts out of range", ok + "pooling: {connect_attempts: 5}\n", "s.yaml:3:29: pooling.connect_attempts: 5 is out of range (1-3)"},
 		{"pops with origin shield", ok + "pooling: {origin_shield: true, pops: 4}\n", "s.yaml:3:38: pooling.pops: origin shield funnels every edge through one regional pool: pops cannot be 4 with origin_shield"},
 		{"not a number", ok + "pooling: {pops: many}\n", `s.yaml:3:17: pooling.pops: want a whole number, got "many"`},

@@ -76,13 +76,13 @@ type CloudFrontCert struct {
 // Pooling is CloudFront's connection pooling towards the origin. A preset
 // fills every field not given explicitly.
 type Pooling struct {
-	Preset          string    `yaml:"preset" default:"cloudfront-default" enum:"cloudfront-default,origin-shield,cloudfront-max-keepalive" desc:"cloudfront-default: 5 s keep-alive, 10 s connect, 3 attempts, 30 s read, 4 pops; origin-shield: one regional pool; cloudfront-max-keepalive: 120 s keep-alive"`
-	Pops            *int      `yaml:"pops" desc:"edge locations, each with its own pool (1-64)"`
-	MaxConns        *int      `yaml:"max_conns" desc:"connections per pop (1-1024)"`
-	Keepalive       *Duration `yaml:"keepalive" desc:"origin keep-alive (idle) timeout, 1s-180s"`
-	ConnectTimeout  *Duration `yaml:"connect_timeout" desc:"connection timeout, 1s-10s"`
-	ConnectAttempts *int      `yaml:"connect_attempts" desc:"connection attempts, 1-3 (GET/HEAD retried only)"`
-	ReadTimeout     *Duration `yaml:"read_timeout" desc:"origin read timeout per gap, 1s-120s"`
+	Preset          string    `yaml:"preset" default:"cloudfront-default" enum:"cloudfront-default,origin-shield,cloudfront-max-keepalive" limit:"preset" desc:"settings not given explicitly"`
+	Pops            *int      `yaml:"pops" limit:"pops" desc:"edge locations, each with its own pool"`
+	MaxConns        *int      `yaml:"max_conns" limit:"max_conns" desc:"connections per pop"`
+	Keepalive       *Duration `yaml:"keepalive" limit:"keepalive" desc:"origin keep-alive (idle) timeout"`
+	ConnectTimeout  *Duration `yaml:"connect_timeout" limit:"connect_timeout" desc:"connection timeout"`
+	ConnectAttempts *int      `yaml:"connect_attempts" limit:"connect_attempts" desc:"connection attempts"`
+	ReadTimeout     *Duration `yaml:"read_timeout" limit:"read_timeout" desc:"origin read timeout per gap between packets"`
 	OriginShield    *bool     `yaml:"origin_shield" desc:"all traffic through one regional pool"`
 	Resumption      *bool     `yaml:"resumption" desc:"TLS session resumption per pop"`
 	Reuse           *bool     `yaml:"reuse" desc:"keep connections alive (false: a fresh connection and handshake per request)"`
@@ -160,17 +160,4 @@ func parseRatio(s string) (Ratio, error) {
 		return 0, fmt.Errorf("%q is out of range (0 to 1, or 0%% to 100%%)", s)
 	}
 	return Ratio(f), nil
-}
-
-// Preset values (CloudFront's documented defaults and limits).
-type presetValues struct {
-	pops, maxConns, attempts        int
-	keepalive, connect, read        time.Duration
-	originShield, resumption, reuse bool
-}
-
-var presets = map[string]presetValues{
-	"cloudfront-default":       {pops: 4, maxConns: 64, attempts: 3, keepalive: 5 * time.Second, connect: 10 * time.Second, read: 30 * time.Second, resumption: true, reuse: true},
-	"origin-shield":            {pops: 1, maxConns: 64, attempts: 3, keepalive: 5 * time.Second, connect: 10 * time.Second, read: 30 * time.Second, originShield: true, resumption: true, reuse: true},
-	"cloudfront-max-keepalive": {pops: 4, maxConns: 64, attempts: 3, keepalive: 120 * time.Second, connect: 10 * time.Second, read: 30 * time.Second, resumption: true, reuse: true},
 }

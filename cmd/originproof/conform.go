@@ -3,19 +3,16 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/originproof/originproof/certify"
 	"github.com/originproof/originproof/checks"
-	"github.com/originproof/originproof/fixtures"
+	"github.com/originproof/originproof/cloudfront"
 	"github.com/originproof/originproof/reports"
 	"github.com/originproof/originproof/suites/conformance"
-	"github.com/originproof/originproof/suites/probe"
 )
 
 func init() { register("conform", newConformCmd) }
@@ -41,7 +38,7 @@ identity, revocation, rotation, resumption, protocol, server-cert, keepalive,
 cloudfront-cert) probes the origin with a fresh connection and judges it
 against what the good certificate (clients/chain.valid) gets on the same
 --path and --header set. A "must" that fails makes the verdict fail; a
-"should" that fails warns.
+"should" that fails warns. docs/checks.md lists every check.
 
 Select groups with --label-filter, e.g. 'chain || validity' or '!keepalive'.
 
@@ -61,7 +58,7 @@ the harness cannot attribute, interrupted).`,
 	fl.BoolVar(&f.expectPin, "expect-identity-pin", false, "the origin pins the CloudFront identity: identity.wrong-identity becomes must")
 	fl.BoolVar(&f.expectCRL, "expect-crl", false, "the origin checks CRLs: revocation.revoked-leaf becomes must")
 	fl.StringVar(&f.rotationPhase, "rotation-phase", conformance.PhaseOverlap, "overlap (both roots trusted) or post (current root retired)")
-	fl.DurationVar(&f.keepalive, "keepalive", conformance.DefaultKeepalive, "CloudFront's origin keep-alive timeout, 1s-180s")
+	fl.DurationVar(&f.keepalive, "keepalive", cloudfront.KeepaliveTimeout.Default, "CloudFront's origin keep-alive timeout, "+cloudfront.KeepaliveTimeout.Help())
 	fl.DurationVar(&f.idleBound, "idle-bound", conformance.DefaultIdleBound, "how long to wait for the origin to close an idle connection")
 	fl.DurationVar(&f.timeout, "timeout", 10*time.Second, "bound for each probe's connect, handshake and response")
 	fl.StringVar(&f.cfCert, "cloudfront-cert", "", "the real client certificate to be imported into ACM (PEM)")
@@ -75,7 +72,7 @@ the harness cannot attribute, interrupted).`,
 
 // conformConfig validates the flags into a conformance configuration.
 func conformConfig(cmd *cobra.Command, f *conformFlags) (conformance.Config, error) {
-	rt, err := f.resolve("conform")
+	pki, ep, err := f.resolve("conform")
 	if err != nil {
 		return conformance.Config{}, err
 	}
@@ -85,8 +82,8 @@ func conformConfig(cmd *cobra.Command, f *conformFlags) (conformance.Config, err
 	if f.failOn != "fail" && f.failOn != "warn" {
 		return conformance.Config{}, usageError("conform: --fail-on %q: want fail or warn", f.failOn)
 	}
-	if f.keepalive < time.Second || f.keepalive > 180*time.Second {
-		return conformance.Config{}, usageError("conform: --keepalive %v: CloudFront allows 1s-180s", f.keepalive)
+	if err := cloudfront.KeepaliveTimeout.Check(f.keepalive); err != nil {
+		return conformance.Config{}, usageError("conform: --keepalive %v", err)
 	}
 	if f.timeout <= 0 || f.timeout > 5*time.Minute {
 		return conformance.Config{}, usageError("conform: --timeout %v: want a positive duration up to 5m", f.timeout)
@@ -97,24 +94,17 @@ func conformConfig(cmd *cobra.Command, f *conformFlags) (conformance.Config, err
 	if err := conformance.ValidateLabelFilter(f.labelFilter); err != nil {
 		return conformance.Config{}, usageError("conform: --label-filter: %v", err)
 	}
-	cfg := conformance.Config{
-		PKI: rt.pki, URL: rt.url.String(),
-		Target:            probe.Target{Addr: rt.addr, ServerName: rt.serverName, Host: rt.host, Path: f.path, Headers: rt.headers, Timeout: f.timeout},
-		ServerRoots:       rt.roots,
-		ServerRootsName:   rt.rootsName,
-		ExpectIdentityPin: f.expectPin, ExpectCRL: f.expectCRL, RotationPhase: f.rotationPhase,
-		Keepalive: f.keepalive, IdleBound: f.idleBound, FailOnWarn: f.failOn == "warn",
-		LabelFilter: f.labelFilter, Version: version,
-	}
+	ep.Timeout = f.timeout
+	cfg := certify.ConformanceConfig(ep, pki, version)
+	cfg.ExpectIdentityPin, cfg.ExpectCRL, cfg.RotationPhase = f.expectPin, f.expectCRL, f.rotationPhase
+	cfg.Keepalive, cfg.IdleBound, cfg.FailOnWarn, cfg.LabelFilter = f.keepalive, f.idleBound, f.failOn == "warn", f.labelFilter
 	if f.cfCert != "" || f.cfKey != "" || f.cfChain != "" {
 		if f.cfCert == "" || f.cfKey == "" {
 			return cfg, usageError("conform: --cloudfront-cert and --cloudfront-key go together")
 		}
-		id, err := fixtures.LoadIdentityFiles(f.cfCert, f.cfKey, f.cfChain)
-		if err != nil {
+		if cfg.CloudFrontCert, err = certify.LoadIdentityFiles(f.cfCert, f.cfKey, f.cfChain); err != nil {
 			return cfg, usageError("conform: --cloudfront-cert: %v", err)
 		}
-		cfg.CloudFrontCert = id
 	}
 	if f.verbose {
 		cfg.Log = cmd.ErrOrStderr()
@@ -135,64 +125,12 @@ func runConform(cmd *cobra.Command, f *conformFlags) error {
 	if sum == nil {
 		return usageError("conform: %v", runErr)
 	}
-	if err := writeConformOutputs(f.out, sum); err != nil {
-		return err
+	if err := reports.WriteOutputs(f.out, sum); err != nil {
+		return inconclusiveError("conform: %v", err)
 	}
-	printConformSummary(cmd.OutOrStdout(), sum, f.out)
-	return verdictError("conform", sum, runErr)
-}
-
-// writeConformOutputs writes summary.json and junit.xml.
-func writeConformOutputs(out string, sum *reports.Summary) error {
-	if err := sum.WriteFile(filepath.Join(out, "summary.json")); err != nil {
-		return inconclusiveError("write %s: %v", filepath.Join(out, "summary.json"), err)
+	reports.WriteText(cmd.OutOrStdout(), sum, f.out)
+	if errors.Is(runErr, conformance.ErrUnreachable) {
+		return inconclusiveError("conform: %v", runErr)
 	}
-	if err := sum.WriteJUnitFile(filepath.Join(out, "junit.xml")); err != nil {
-		return inconclusiveError("write %s: %v", filepath.Join(out, "junit.xml"), err)
-	}
-	if _, err := reports.RenderDir(out); err != nil {
-		return inconclusiveError("write %s: %v", filepath.Join(out, "report.html"), err)
-	}
-	return nil
-}
-
-// verdictError maps a summary's verdict to the exit code.
-func verdictError(cmd string, sum *reports.Summary, runErr error) error {
-	switch {
-	case errors.Is(runErr, conformance.ErrUnreachable):
-		return inconclusiveError("%s: %v", cmd, runErr)
-	case sum.Verdict == reports.VerdictInconclusive:
-		return inconclusiveError("%s: inconclusive: %s", cmd, sum.VerdictReason)
-	case sum.Verdict == reports.VerdictFail:
-		return failedError("%s: the origin failed: %s", cmd, sum.VerdictReason)
-	}
-	return nil
-}
-
-// printConformSummary prints the short text summary: the verdict, how the
-// origin asks for certificates, and every check that did not pass.
-func printConformSummary(w io.Writer, sum *reports.Summary, out string) {
-	fmt.Fprintf(w, "%s: %s\n", strings.ToUpper(sum.Verdict), sum.Target)
-	if sum.Verdict == reports.VerdictInconclusive {
-		fmt.Fprintf(w, "  %s\n", sum.VerdictReason)
-	}
-	if sum.ClientAuth != "" {
-		skew := "unknown"
-		if sum.ClockSkewS != nil {
-			skew = fmt.Sprintf("%.1fs", *sum.ClockSkewS)
-		}
-		fmt.Fprintf(w, "  client certificate %s, enforced at %s; origin clock skew %s\n", sum.ClientAuth, sum.ClientAuthEnforcedAt, skew)
-	}
-	for _, c := range sum.Checks {
-		if c.Status == reports.StatusPass || (c.Status == reports.StatusSkip && c.ID != "chain.valid") {
-			continue
-		}
-		fmt.Fprintf(w, "  %-5s %-34s %-6s %s\n", c.Status, c.ID, c.Severity, c.Observed)
-	}
-	for _, warn := range sum.Warnings {
-		fmt.Fprintf(w, "  warning: %s\n", warn)
-	}
-	n := sum.Count()
-	fmt.Fprintf(w, "  %d pass, %d fail, %d warn, %d skip, %d error\n", n[reports.StatusPass], n[reports.StatusFail], n[reports.StatusWarn], n[reports.StatusSkip], n[reports.StatusError])
-	fmt.Fprintf(w, "  wrote %s, %s, %s\n", filepath.Join(out, "summary.json"), filepath.Join(out, "junit.xml"), filepath.Join(out, "report.html"))
+	return verdictError("conform", sum)
 }

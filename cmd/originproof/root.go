@@ -10,10 +10,13 @@ import (
 	"sort"
 	"syscall"
 
+	"github.com/originproof/originproof/certify"
+	"github.com/originproof/originproof/checks"
+	"github.com/originproof/originproof/reports"
 	"github.com/spf13/cobra"
 )
 
-// Exit codes of the command-line contract (SPEC): stable, CI scripts depend on them.
+// Exit codes of the command-line contract: stable, CI scripts depend on them.
 const (
 	exitPass         = 0
 	exitFail         = 1
@@ -46,6 +49,34 @@ func inconclusiveError(format string, a ...any) error {
 // failedError reports an origin that failed the certification: exit 1.
 func failedError(format string, a ...any) error {
 	return &exitError{code: exitFail, err: fmt.Errorf(format, a...)}
+}
+
+// flagError turns a library's invalid-input error into a usage error
+// naming the flag (certify.InputError fields are flag names); other errors
+// pass through.
+func flagError(cmd string, err error) error {
+	var ie *certify.InputError
+	if errors.As(err, &ie) {
+		return usageError("%s: --%v", cmd, ie)
+	}
+	return err
+}
+
+// verdictError maps a run's verdict to the exit code: 3 inconclusive,
+// 1 fail, 0 pass.
+func verdictError(cmd string, sum *reports.Summary) error {
+	return verdictExit(cmd, "inconclusive: ", "the origin failed: ", sum)
+}
+
+// verdictExit is verdictError with the words that introduce the reason.
+func verdictExit(cmd, inconclusive, failed string, sum *reports.Summary) error {
+	switch sum.Verdict {
+	case checks.VerdictInconclusive:
+		return inconclusiveError("%s: %s%s", cmd, inconclusive, sum.VerdictReason)
+	case checks.VerdictFail:
+		return failedError("%s: %s%s", cmd, failed, sum.VerdictReason)
+	}
+	return nil
 }
 
 // commandFactories are registered by each command's file (init), so every

@@ -12,8 +12,9 @@ import (
 	"time"
 
 	"github.com/originproof/originproof/checks"
+	"github.com/originproof/originproof/cloudfront"
 	"github.com/originproof/originproof/fixtures"
-	"github.com/originproof/originproof/suites/probe"
+	"github.com/originproof/originproof/probe"
 )
 
 // Rotation phases.
@@ -44,13 +45,13 @@ type Config struct {
 	// KnownIntermediates may complete the server chain for server-cert.trusted
 	// (never for server-cert.complete-chain).
 	KnownIntermediates []*x509.Certificate
-	// ExpectIdentityPin makes identity.wrong-identity a must.
+	// ExpectIdentityPin makes the checks of checks.ExpectIdentityPin musts.
 	ExpectIdentityPin bool
-	// ExpectCRL makes revocation.revoked-leaf a must.
+	// ExpectCRL makes the checks of checks.ExpectCRL musts.
 	ExpectCRL bool
 	// RotationPhase is overlap (both roots trusted) or post (current root retired).
 	RotationPhase string
-	// Keepalive is CloudFront's origin keep-alive timeout (5 s).
+	// Keepalive is CloudFront's origin keep-alive timeout (its default when zero).
 	Keepalive time.Duration
 	// IdleBound bounds the probe of when the origin closes idle connections.
 	IdleBound time.Duration
@@ -72,7 +73,6 @@ type Config struct {
 
 // Defaults for the bounded probes.
 const (
-	DefaultKeepalive  = 5 * time.Second
 	DefaultIdleBound  = 12 * time.Second
 	DefaultShortLived = 2 * time.Second
 )
@@ -92,10 +92,10 @@ func (c *Config) validate() error {
 		return fmt.Errorf("conformance: rotation phase %q: want overlap or post", c.RotationPhase)
 	}
 	if c.Keepalive == 0 {
-		c.Keepalive = DefaultKeepalive
+		c.Keepalive = cloudfront.KeepaliveTimeout.Default
 	}
-	if c.Keepalive < time.Second || c.Keepalive > 180*time.Second {
-		return fmt.Errorf("conformance: keep-alive %v is outside CloudFront's 1s-180s", c.Keepalive)
+	if err := cloudfront.KeepaliveTimeout.Check(c.Keepalive); err != nil {
+		return fmt.Errorf("conformance: keep-alive %w", err)
 	}
 	if c.IdleBound == 0 {
 		c.IdleBound = DefaultIdleBound

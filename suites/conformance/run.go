@@ -14,8 +14,8 @@ import (
 
 	"github.com/originproof/originproof/checks"
 	"github.com/originproof/originproof/fixtures"
+	"github.com/originproof/originproof/probe"
 	"github.com/originproof/originproof/reports"
-	"github.com/originproof/originproof/suites/probe"
 )
 
 // ErrUnreachable is returned (wrapped) when the target cannot be reached or
@@ -69,14 +69,14 @@ func Run(ctx context.Context, cfg Config) (*reports.Summary, error) {
 	if err != nil {
 		// Nothing was judged: every check is listed, the baseline as the error.
 		for _, c := range checks.Catalogue {
-			rc := reports.Check{ID: c.ID, Group: c.Group, Severity: string(c.Severity), Status: reports.StatusSkip,
-				Expected: c.Expected, Observed: "not run: target unreachable", Layer: "none", Detail: err.Error()}
+			rc := reports.Check{ID: c.ID, Group: c.Group, Severity: c.Severity, Status: checks.StatusSkip,
+				Expected: c.Expected, Observed: "not run: target unreachable", Layer: checks.LayerNone, Detail: err.Error()}
 			if c.ID == "chain.valid" {
-				rc.Status, rc.Observed = reports.StatusError, err.Error()
+				rc.Status, rc.Observed = checks.StatusError, err.Error()
 			}
 			sum.Checks = append(sum.Checks, rc)
 		}
-		sum.Verdict, sum.VerdictReason = reports.VerdictInconclusive, err.Error()
+		sum.Verdict, sum.VerdictReason = checks.VerdictInconclusive, err.Error()
 		sum.Finished = time.Now().UTC()
 		return sum, err
 	}
@@ -93,7 +93,7 @@ func Run(ctx context.Context, cfg Config) (*reports.Summary, error) {
 
 	s.fill(sum)
 	if ctx.Err() != nil {
-		sum.Verdict, sum.VerdictReason = reports.VerdictInconclusive, "interrupted"
+		sum.Verdict, sum.VerdictReason = checks.VerdictInconclusive, "interrupted"
 	}
 	return sum, nil
 }
@@ -126,23 +126,23 @@ func (s *state) idleSurvives() outcome {
 	c := s.cfg.goodIdentity().TLSCertificate()
 	conn, res := probe.Open(s.ctx, s.cfg.Target, probe.Options{Cert: &c})
 	if conn == nil {
-		return outcome{status: reports.StatusError, observed: res.Describe()}
+		return outcome{status: checks.StatusError, observed: res.Describe()}
 	}
 	defer conn.Close()
 	if r := conn.Request(s.ctx); r.Kind != probe.Response {
-		return outcome{status: reports.StatusError, observed: "first request: " + r.Describe()}
+		return outcome{status: checks.StatusError, observed: "first request: " + r.Describe()}
 	}
 	wait := s.cfg.Keepalive + time.Second
 	select {
 	case <-time.After(wait):
 	case <-s.ctx.Done():
-		return outcome{status: reports.StatusError, observed: "interrupted"}
+		return outcome{status: checks.StatusError, observed: "interrupted"}
 	}
 	r := conn.Request(s.ctx)
 	if r.Kind == probe.Response {
-		return outcome{observed: fmt.Sprintf("connection idle %v (keep-alive %v + 1 s) carried another request", wait, s.cfg.Keepalive), layer: "none"}
+		return outcome{observed: fmt.Sprintf("connection idle %v (keep-alive %v + 1 s) carried another request", wait, s.cfg.Keepalive), layer: checks.LayerNone}
 	}
-	return outcome{status: "finding", observed: fmt.Sprintf("connection idle %v was closed by the origin: %s", wait, r.Describe()), layer: "tls",
+	return outcome{finding: true, observed: fmt.Sprintf("connection idle %v was closed by the origin: %s", wait, r.Describe()), layer: checks.LayerTLS,
 		detail: "CloudFront would send its next request on a connection the origin already closed"}
 }
 
@@ -203,17 +203,17 @@ func (s *state) fill(sum *reports.Summary) {
 	// What the handshake demands, and where a certificate-less request is stopped.
 	switch {
 	case !b.CertRequested:
-		sum.ClientAuth = "disabled"
+		sum.ClientAuth = reports.ClientAuthDisabled
 	case s.noCert.Kind == probe.TLSRejected:
-		sum.ClientAuth = "required"
+		sum.ClientAuth = reports.ClientAuthRequired
 	default:
-		sum.ClientAuth = "optional"
+		sum.ClientAuth = reports.ClientAuthOptional
 	}
 	v := probe.Judge(s.noCert, s.baseline)
 	switch {
 	case v.Err != nil:
 	case v.Accepted:
-		sum.ClientAuthEnforcedAt = "none"
+		sum.ClientAuthEnforcedAt = checks.LayerNone
 	default:
 		sum.ClientAuthEnforcedAt = v.Layer
 	}
@@ -228,10 +228,10 @@ func (s *state) fill(sum *reports.Summary) {
 	for _, c := range checks.Catalogue {
 		rc, ok := s.result(c.ID)
 		if !ok {
-			rc = reports.Check{ID: c.ID, Group: c.Group, Severity: string(c.Severity), Status: reports.StatusSkip,
-				Expected: c.Expected, Observed: "not run", Layer: "none", Detail: "not selected by the label filter " + fmt.Sprintf("%q", s.cfg.LabelFilter)}
+			rc = reports.Check{ID: c.ID, Group: c.Group, Severity: c.Severity, Status: checks.StatusSkip,
+				Expected: c.Expected, Observed: "not run", Layer: checks.LayerNone, Detail: "not selected by the label filter " + fmt.Sprintf("%q", s.cfg.LabelFilter)}
 			if sev, why := s.severity(c); why != "" {
-				rc.Severity, rc.SeverityReason = string(sev), why
+				rc.Severity, rc.SeverityReason = sev, why
 			}
 		}
 		sum.Checks = append(sum.Checks, rc)
@@ -250,12 +250,12 @@ var _ = ReportAfterEach(func(r SpecReport) {
 	if _, ok := checks.Lookup(id); !ok {
 		return
 	}
-	if rc, ok := current.result(id); ok && rc.Status != reports.StatusPass {
+	if rc, ok := current.result(id); ok && rc.Status != checks.StatusPass {
 		return
 	}
 	c, _ := checks.Lookup(id)
 	current.mu.Lock()
-	current.results[id] = reports.Check{ID: id, Group: c.Group, Severity: string(c.Severity), Status: reports.StatusError,
-		Expected: c.Expected, Observed: firstLine(r.Failure.Message), Layer: "none", Detail: r.Failure.Location.String()}
+	current.results[id] = reports.Check{ID: id, Group: c.Group, Severity: c.Severity, Status: checks.StatusError,
+		Expected: c.Expected, Observed: firstLine(r.Failure.Message), Layer: checks.LayerNone, Detail: r.Failure.Location.String()}
 	current.mu.Unlock()
 })

@@ -8,45 +8,40 @@ import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 
 	"github.com/originproof/originproof/checks"
+	"github.com/originproof/originproof/cloudfront"
 	"github.com/originproof/originproof/fixtures"
+	"github.com/originproof/originproof/probe"
 	"github.com/originproof/originproof/reports"
-	"github.com/originproof/originproof/suites/probe"
 )
 
 // report turns a recorded result into Ginkgo's terms: a failed must or an
 // error fails the spec; a should finding is a report entry, never Fail().
 func report(rc reports.Check) {
 	switch rc.Status {
-	case reports.StatusFail:
+	case checks.StatusFail:
 		Fail(fmt.Sprintf("%s: expected %s, observed %s", rc.ID, rc.Expected, rc.Observed))
-	case reports.StatusError:
+	case checks.StatusError:
 		Fail(fmt.Sprintf("%s errored: %s", rc.ID, rc.Observed))
-	case reports.StatusWarn:
+	case checks.StatusWarn:
 		AddReportEntry("warning", rc.Observed)
-	case reports.StatusSkip:
+	case checks.StatusSkip:
 		Skip(rc.Detail)
 	}
 }
 
-// finish records and reports; outcomes whose status is "finding" are the
-// origin doing the wrong thing.
+// finish records and reports one check's outcome.
 func finish(id string, o outcome, start time.Time) {
-	finding := o.status == "finding"
-	if finding {
-		o.status = ""
-	}
-	report(current.record(id, finding, o, start))
+	report(current.record(id, o, start))
 }
 
 func skipOutcome(why string) outcome {
-	return outcome{status: reports.StatusSkip, observed: "not run", detail: why}
+	return outcome{status: checks.StatusSkip, observed: "not run", detail: why}
 }
 
 // identityCase is one client identity of the catalogue.
@@ -77,15 +72,15 @@ var _ = Describe("client certificate identities", func() {
 		start := time.Now()
 		s := current
 		b := s.baseline
-		o := outcome{observed: "accepted: " + b.Describe(), layer: "none"}
+		o := outcome{observed: "accepted: " + b.Describe(), layer: checks.LayerNone}
 		switch {
 		case b.Renegotiation || b.PostHandshakeAuth:
-			o = outcome{status: "finding", observed: b.Describe(), layer: "tls"}
+			o = outcome{finding: true, observed: b.Describe(), layer: checks.LayerTLS}
 		case b.Kind == probe.Response && baselineRefusedStatus(b.Status) && !b.CertRequested:
-			o = outcome{status: "finding", observed: fmt.Sprintf("refused at http: HTTP %d, and no certificate was asked for in the handshake", b.Status), layer: "http",
+			o = outcome{finding: true, observed: fmt.Sprintf("refused at http: HTTP %d, and no certificate was asked for in the handshake", b.Status), layer: checks.LayerHTTP,
 				detail: "the origin wants the certificate after the handshake (renegotiation or TLS 1.3 post-handshake auth), which CloudFront never does"}
 		case s.baselineBroken():
-			o = outcome{status: reports.StatusError, observed: "the good certificate was not accepted: " + b.Describe(), layer: layerOf(b),
+			o = outcome{status: checks.StatusError, observed: "the good certificate was not accepted: " + b.Describe(), layer: layerOf(b),
 				detail: "the harness cannot attribute the refusal: check the origin's CA bundle, verify depth and identity rules; every client probe depends on this baseline"}
 		}
 		finish("chain.valid", o, start)
@@ -111,7 +106,7 @@ var _ = Describe("client certificate identities", func() {
 			}
 			finding, o := s.judgeIdentity(id, c.expect)
 			if finding {
-				o.status = "finding"
+				o.finding = true
 			}
 			switch c.id {
 			case "chain.pathlen-exceeded":
@@ -135,7 +130,7 @@ var _ = Describe("client certificate identities", func() {
 		}
 		finding, o := s.judgeIdentity(s.cfg.PKI.Identity("chain.valid"), "reject")
 		if finding {
-			o.status = "finding"
+			o.finding = true
 		}
 		finish("rotation.retired-rejected", o, start)
 	})
@@ -146,14 +141,14 @@ var _ = Describe("client certificate identities", func() {
 	})
 })
 
-func layerOf(r probe.Result) string {
+func layerOf(r probe.Result) checks.Layer {
 	switch r.Kind {
 	case probe.TLSRejected:
-		return "tls"
+		return checks.LayerTLS
 	case probe.Response:
-		return "http"
+		return checks.LayerHTTP
 	}
-	return "none"
+	return checks.LayerNone
 }
 
 var _ = Describe("client-auth", Label("client-auth"), func() {
@@ -169,9 +164,9 @@ var _ = Describe("client-auth", Label("client-auth"), func() {
 		o := outcome{observed: v.Observed, layer: v.Layer, alert: s.noCert.Alert}
 		switch {
 		case v.Err != nil:
-			o.status = reports.StatusError
+			o.status = checks.StatusError
 		case v.Accepted:
-			o.status = "finding"
+			o.finding = true
 			o.observed = "served without a client certificate: " + v.Observed
 		}
 		finish("client-auth.required", o, start)
@@ -185,16 +180,16 @@ var _ = Describe("client-auth", Label("client-auth"), func() {
 		var o outcome
 		switch {
 		case b.Renegotiation:
-			o = outcome{status: "finding", observed: "the origin sent a TLS 1.2 HelloRequest (renegotiation) to ask for the certificate", layer: "tls"}
+			o = outcome{finding: true, observed: "the origin sent a TLS 1.2 HelloRequest (renegotiation) to ask for the certificate", layer: checks.LayerTLS}
 		case b.PostHandshakeAuth:
-			o = outcome{status: "finding", observed: "the origin sent a TLS 1.3 post-handshake CertificateRequest", layer: "tls"}
+			o = outcome{finding: true, observed: "the origin sent a TLS 1.3 post-handshake CertificateRequest", layer: checks.LayerTLS}
 		case !b.CertRequested && b.Kind == probe.Response && baselineRefusedStatus(b.Status):
-			o = outcome{status: "finding", observed: fmt.Sprintf("no certificate asked for in the handshake, and the good certificate got HTTP %d", b.Status), layer: "http",
+			o = outcome{finding: true, observed: fmt.Sprintf("no certificate asked for in the handshake, and the good certificate got HTTP %d", b.Status), layer: checks.LayerHTTP,
 				detail: "per-location/per-directory client auth asks after the handshake (renegotiation or post-handshake auth): CloudFront cannot answer"}
 		case !b.CertRequested:
-			o = outcome{status: "finding", observed: "the origin never asks for a client certificate", layer: "none"}
+			o = outcome{finding: true, observed: "the origin never asks for a client certificate", layer: checks.LayerNone}
 		default:
-			o = outcome{observed: "CertificateRequest in the initial handshake (" + tlsVersion(b) + ")", layer: "tls"}
+			o = outcome{observed: "CertificateRequest in the initial handshake (" + tlsVersion(b) + ")", layer: checks.LayerTLS}
 		}
 		finish("client-auth.in-initial-handshake", o, start)
 	})
@@ -212,7 +207,7 @@ var _ = Describe("client-auth", Label("client-auth"), func() {
 				names = append(names, n.String())
 			}
 		}
-		o := outcome{observed: fmt.Sprintf("%d CA name(s) advertised", len(names)), layer: "tls", detail: strings.Join(names, "; ")}
+		o := outcome{observed: fmt.Sprintf("%d CA name(s) advertised", len(names)), layer: checks.LayerTLS, detail: strings.Join(names, "; ")}
 		if !b.CertRequested {
 			o.observed = "no CertificateRequest seen"
 		}
@@ -235,9 +230,9 @@ var _ = Describe("protocol", Label("protocol"), func() {
 				accepted = append(accepted, v.name)
 			}
 		}
-		o := outcome{observed: "TLS 1.0 and TLS 1.1 refused", layer: "tls"}
+		o := outcome{observed: "TLS 1.0 and TLS 1.1 refused", layer: checks.LayerTLS}
 		if len(accepted) > 0 {
-			o = outcome{status: "finding", observed: strings.Join(accepted, " and ") + " negotiated", layer: "none"}
+			o = outcome{finding: true, observed: strings.Join(accepted, " and ") + " negotiated", layer: checks.LayerNone}
 		}
 		finish("protocol.legacy-refused", o, start)
 	})
@@ -247,12 +242,11 @@ var _ = Describe("protocol", Label("protocol"), func() {
 	It("protocol.cloudfront-compatible", func() {
 		start := time.Now()
 		s := current
-		curves := []tls.CurveID{tls.CurveP256, tls.CurveP384, tls.X25519}
 		r12 := s.do(s.cfg.goodIdentity(), func(o *probe.Options) {
-			o.MinVersion, o.MaxVersion, o.CipherSuites, o.Curves = tls.VersionTLS12, tls.VersionTLS12, cloudFrontTLS12Suites, curves
+			o.MinVersion, o.MaxVersion, o.CipherSuites, o.Curves = tls.VersionTLS12, tls.VersionTLS12, cloudfront.TLS12Compatible, cloudfront.Curves
 		})
 		r13 := s.do(s.cfg.goodIdentity(), func(o *probe.Options) {
-			o.MinVersion, o.MaxVersion, o.Curves = tls.VersionTLS13, tls.VersionTLS13, curves
+			o.MinVersion, o.MaxVersion, o.Curves = tls.VersionTLS13, tls.VersionTLS13, cloudfront.Curves
 		})
 		ok12, ok13 := r12.State != nil, r13.State != nil
 		var parts []string
@@ -262,28 +256,17 @@ var _ = Describe("protocol", Label("protocol"), func() {
 		if ok13 {
 			parts = append(parts, "TLS 1.3 "+tls.CipherSuiteName(r13.State.CipherSuite)+" "+r13.State.CurveID.String())
 		}
-		o := outcome{observed: "negotiated " + strings.Join(parts, "; "), layer: "tls"}
+		o := outcome{observed: "negotiated " + strings.Join(parts, "; "), layer: checks.LayerTLS}
 		switch {
 		case !ok12 && !ok13:
-			o = outcome{status: "finding", observed: "no handshake with CloudFront's offers: TLS 1.2 " + r12.Describe() + "; TLS 1.3 " + r13.Describe(), layer: "tls"}
+			o = outcome{finding: true, observed: "no handshake with CloudFront's offers: TLS 1.2 " + r12.Describe() + "; TLS 1.3 " + r13.Describe(), layer: checks.LayerTLS}
 		case !ok12:
-			o.status = reports.StatusWarn
+			o.status = checks.StatusWarn
 			o.detail = "TLS 1.3 only: CloudFront supports it, but an origin that refuses CloudFront's TLS 1.2 offer is a risk"
 		}
 		finish("protocol.cloudfront-compatible", o, start)
 	})
 })
-
-// cloudFrontTLS12Suites is CloudFront's documented TLS 1.2 offer to origins
-// (ECDHE with AES-GCM, AES-CBC-SHA256/384, AES-CBC-SHA; RSA key exchange legacy suites).
-var cloudFrontTLS12Suites = []uint16{
-	tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
-	tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
-	tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256, tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256,
-	tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA, tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA,
-	tls.TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA, tls.TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA,
-	tls.TLS_RSA_WITH_AES_128_CBC_SHA, tls.TLS_RSA_WITH_AES_256_CBC_SHA, tls.TLS_RSA_WITH_3DES_EDE_CBC_SHA,
-}
 
 func tlsVersion(r probe.Result) string {
 	if r.State == nil {
@@ -312,7 +295,7 @@ var _ = Describe("server-cert", Label("server-cert"), func() {
 	}
 	noChain := func(id string) bool {
 		if len(chain()) == 0 {
-			finish(id, outcome{status: reports.StatusError, observed: "no server certificate seen: " + current.baseline.Describe()}, time.Now())
+			finish(id, outcome{status: checks.StatusError, observed: "no server certificate seen: " + current.baseline.Describe()}, time.Now())
 			return true
 		}
 		return false
@@ -324,9 +307,9 @@ var _ = Describe("server-cert", Label("server-cert"), func() {
 		if noChain("server-cert.trusted") {
 			return
 		}
-		o := outcome{observed: "chains to " + current.cfg.ServerRootsName + " roots", layer: "tls"}
+		o := outcome{observed: "chains to " + current.cfg.ServerRootsName + " roots", layer: checks.LayerTLS}
 		if err := verifyAt(current.cfg.KnownIntermediates); err != nil {
-			o = outcome{status: "finding", observed: "not trusted: " + err.Error(), layer: "tls", detail: "CloudFront answers viewers 502 when the origin's certificate is not publicly trusted"}
+			o = outcome{finding: true, observed: "not trusted: " + err.Error(), layer: checks.LayerTLS, detail: "CloudFront answers viewers 502 when the origin's certificate is not publicly trusted"}
 		}
 		finish("server-cert.trusted", o, start)
 	})
@@ -337,12 +320,12 @@ var _ = Describe("server-cert", Label("server-cert"), func() {
 		if noChain("server-cert.complete-chain") {
 			return
 		}
-		o := outcome{observed: fmt.Sprintf("complete: %d certificate(s) sent", len(chain())), layer: "tls"}
+		o := outcome{observed: fmt.Sprintf("complete: %d certificate(s) sent", len(chain())), layer: checks.LayerTLS}
 		if err := verifyAt(nil); err != nil {
 			if verifyAt(current.cfg.KnownIntermediates) == nil {
-				o = outcome{status: "finding", observed: fmt.Sprintf("incomplete: %d certificate(s) sent, the intermediate is missing", len(chain())), layer: "tls"}
+				o = outcome{finding: true, observed: fmt.Sprintf("incomplete: %d certificate(s) sent, the intermediate is missing", len(chain())), layer: checks.LayerTLS}
 			} else {
-				o = outcome{status: "finding", observed: "does not verify with what was sent: " + err.Error(), layer: "tls"}
+				o = outcome{finding: true, observed: "does not verify with what was sent: " + err.Error(), layer: checks.LayerTLS}
 			}
 		}
 		finish("server-cert.complete-chain", o, start)
@@ -356,9 +339,9 @@ var _ = Describe("server-cert", Label("server-cert"), func() {
 		}
 		leaf := chain()[0]
 		name := current.cfg.Target.ServerName
-		o := outcome{observed: "names " + name, layer: "tls"}
+		o := outcome{observed: "names " + name, layer: checks.LayerTLS}
 		if err := leaf.VerifyHostname(name); err != nil {
-			o = outcome{status: "finding", observed: fmt.Sprintf("does not name %s (names %s)", name, strings.Join(leaf.DNSNames, ", ")), layer: "tls"}
+			o = outcome{finding: true, observed: fmt.Sprintf("does not name %s (names %s)", name, strings.Join(leaf.DNSNames, ", ")), layer: checks.LayerTLS}
 		}
 		finish("server-cert.hostname", o, start)
 	})
@@ -379,9 +362,9 @@ var _ = Describe("server-cert", Label("server-cert"), func() {
 			return
 		}
 		leaf := chain()[0]
-		o := outcome{observed: fixtures.KeyDescription(leaf.PublicKey), layer: "tls"}
+		o := outcome{observed: cloudfront.DescribeKey(leaf.PublicKey), layer: checks.LayerTLS}
 		if !strongKey(leaf) {
-			o.status = "finding"
+			o.finding = true
 			o.observed += ": too weak"
 		}
 		finish("server-cert.key-strength", o, start)
@@ -402,16 +385,16 @@ const expiryHorizon = 30 * 24 * time.Hour
 
 func expiryOutcome(c *x509.Certificate, what string) outcome {
 	left := time.Until(c.NotAfter)
-	o := outcome{observed: fmt.Sprintf("%s expires %s (in %d days)", what, c.NotAfter.UTC().Format("2006-01-02"), int(left.Hours()/24)), layer: "none"}
+	o := outcome{observed: fmt.Sprintf("%s expires %s (in %d days)", what, c.NotAfter.UTC().Format("2006-01-02"), int(left.Hours()/24)), layer: checks.LayerNone}
 	switch {
 	case left <= 0:
-		o.status = "finding"
+		o.finding = true
 		o.observed = fmt.Sprintf("%s expired %s", what, c.NotAfter.UTC().Format(time.RFC3339))
 	case time.Now().Before(c.NotBefore):
-		o.status = "finding"
+		o.finding = true
 		o.observed = fmt.Sprintf("%s is not valid before %s", what, c.NotBefore.UTC().Format(time.RFC3339))
 	case left < expiryHorizon:
-		o.status = reports.StatusWarn
+		o.status = checks.StatusWarn
 	}
 	return o
 }
@@ -424,18 +407,18 @@ var _ = Describe("keepalive", Label("keepalive"), func() {
 		c := s.cfg.goodIdentity().TLSCertificate()
 		conn, res := probe.Open(s.ctx, s.cfg.Target, probe.Options{Cert: &c})
 		if conn == nil {
-			finish("keepalive.persistent", outcome{status: reports.StatusError, observed: res.Describe()}, start)
+			finish("keepalive.persistent", outcome{status: checks.StatusError, observed: res.Describe()}, start)
 			return
 		}
 		defer conn.Close()
 		first := conn.Request(s.ctx)
 		second := conn.Request(s.ctx)
-		o := outcome{observed: "second request served on the same connection", layer: "none"}
+		o := outcome{observed: "second request served on the same connection", layer: checks.LayerNone}
 		switch {
 		case first.Kind != probe.Response:
-			o = outcome{status: reports.StatusError, observed: "first request: " + first.Describe()}
+			o = outcome{status: checks.StatusError, observed: "first request: " + first.Describe()}
 		case second.Kind != probe.Response || second.Status != first.Status:
-			o = outcome{status: "finding", observed: "the connection did not carry a second request: " + second.Describe(), layer: "http"}
+			o = outcome{finding: true, observed: "the connection did not carry a second request: " + second.Describe(), layer: checks.LayerHTTP}
 		}
 		finish("keepalive.persistent", o, start)
 	})
@@ -460,12 +443,12 @@ var _ = Describe("resumption", Label("resumption"), func() {
 		inter := current.resumeInter.wait(current.ctx)
 		o := outcome{observed: leaf.observed + "; " + inter.observed, layer: leaf.layer, detail: strings.TrimSpace(leaf.detail + " " + inter.detail)}
 		switch {
-		case leaf.status == "finding" || inter.status == "finding":
-			o.status = "finding"
-		case leaf.status == reports.StatusError || inter.status == reports.StatusError:
-			o.status = reports.StatusError
-		case leaf.status == reports.StatusSkip && inter.status == reports.StatusSkip:
-			o.status = reports.StatusSkip
+		case leaf.finding || inter.finding:
+			o.finding = true
+		case leaf.status == checks.StatusError || inter.status == checks.StatusError:
+			o.status = checks.StatusError
+		case leaf.status == checks.StatusSkip && inter.status == checks.StatusSkip:
+			o.status = checks.StatusSkip
 		}
 		finish("resumption.after-expiry", o, start)
 	})
@@ -487,10 +470,11 @@ var _ = Describe("cloudfront-cert", Label("cloudfront-cert"), func() {
 		if none("cloudfront-cert.profile") {
 			return
 		}
-		problems := cloudFrontProfileProblems(cf())
-		o := outcome{observed: fmt.Sprintf("%s, %s, clientAuth, depth %d", fixtures.KeyDescription(cf().Leaf.PublicKey), cf().Leaf.SignatureAlgorithm, chainDepth(cf())), layer: "none"}
+		id := cf()
+		problems := cloudfront.CertificateProblems(id.Leaf, id.Chain, id.Key)
+		o := outcome{observed: fmt.Sprintf("%s, %s, clientAuth, depth %d", cloudfront.DescribeKey(id.Leaf.PublicKey), id.Leaf.SignatureAlgorithm, cloudfront.ChainDepth(id.Leaf, id.Chain)), layer: checks.LayerNone}
 		if len(problems) > 0 {
-			o = outcome{status: "finding", observed: strings.Join(problems, "; "), layer: "none"}
+			o = outcome{finding: true, observed: strings.Join(problems, "; "), layer: checks.LayerNone}
 		}
 		finish("cloudfront-cert.profile", o, start)
 	})
@@ -512,47 +496,8 @@ var _ = Describe("cloudfront-cert", Label("cloudfront-cert"), func() {
 		}
 		finding, o := current.judgeIdentity(cf(), "accept")
 		if finding {
-			o.status = "finding"
+			o.finding = true
 		}
 		finish("cloudfront-cert.accepted", o, start)
 	})
 })
-
-// chainDepth counts the leaf, the chain presented and the root if it is
-// not presented.
-func chainDepth(id *fixtures.Identity) int {
-	n := 1 + len(id.Chain)
-	last := id.Leaf
-	if len(id.Chain) > 0 {
-		last = id.Chain[len(id.Chain)-1]
-	}
-	if string(last.RawIssuer) != string(last.RawSubject) {
-		n++ // the root, held by the origin
-	}
-	return n
-}
-
-// cloudFrontProfileProblems checks CloudFront's rules for the origin mTLS
-// certificate: RSA 2048 or ECDSA P-256, SHA-256/384/512, clientAuth EKU,
-// chain depth at most 3, X.509 v3.
-func cloudFrontProfileProblems(id *fixtures.Identity) []string {
-	var out []string
-	leaf := id.Leaf
-	if kt := fixtures.KeyTypeOf(leaf.PublicKey); kt == "" {
-		out = append(out, fixtures.KeyDescription(leaf.PublicKey)+" key (CloudFront takes RSA 2048 or ECDSA P-256)")
-	}
-	okSig := []x509.SignatureAlgorithm{x509.SHA256WithRSA, x509.SHA384WithRSA, x509.SHA512WithRSA, x509.ECDSAWithSHA256, x509.ECDSAWithSHA384, x509.ECDSAWithSHA512, x509.SHA256WithRSAPSS, x509.SHA384WithRSAPSS, x509.SHA512WithRSAPSS}
-	if !slices.Contains(okSig, leaf.SignatureAlgorithm) {
-		out = append(out, leaf.SignatureAlgorithm.String()+" signature (CloudFront takes SHA-256, SHA-384 or SHA-512)")
-	}
-	if !slices.Contains(leaf.ExtKeyUsage, x509.ExtKeyUsageClientAuth) {
-		out = append(out, "no clientAuth extended key usage")
-	}
-	if d := chainDepth(id); d > 3 {
-		out = append(out, fmt.Sprintf("chain depth %d (CloudFront allows 3)", d))
-	}
-	if leaf.Version != 3 {
-		out = append(out, fmt.Sprintf("X.509 version %d (want 3)", leaf.Version))
-	}
-	return out
-}

@@ -10,8 +10,8 @@ import (
 
 	"github.com/originproof/originproof/checks"
 	"github.com/originproof/originproof/fixtures"
+	"github.com/originproof/originproof/probe"
 	"github.com/originproof/originproof/reports"
-	"github.com/originproof/originproof/suites/probe"
 )
 
 // state is the one run's configuration and what the specs found. It is set
@@ -38,9 +38,15 @@ type future struct {
 	val  outcome
 }
 
-// outcome is what a slow probe found.
+// outcome is what a probe found. finding says the origin did the wrong
+// thing (the check's severity decides what that means); status, when set,
+// overrides the judgement (error, skip, or warn for a lesser problem).
 type outcome struct {
-	status, observed, layer, alert, detail string
+	finding       bool
+	status        checks.Status
+	observed      string
+	layer         checks.Layer
+	alert, detail string
 }
 
 func goFuture(f func() outcome) *future {
@@ -57,7 +63,7 @@ func (f *future) wait(ctx context.Context) outcome {
 	case <-f.done:
 		return f.val
 	case <-ctx.Done():
-		return outcome{status: reports.StatusError, observed: "interrupted"}
+		return outcome{status: checks.StatusError, observed: "interrupted"}
 	}
 }
 
@@ -67,45 +73,28 @@ func (s *state) severity(c checks.Check) (checks.Severity, string) {
 		return o.Severity, "override: " + o.Reason
 	}
 	switch {
-	case c.ID == "identity.wrong-identity" && s.cfg.ExpectIdentityPin:
-		return checks.Must, "must with --expect-identity-pin"
-	case c.ID == "revocation.revoked-leaf" && s.cfg.ExpectCRL:
-		return checks.Must, "must with --expect-crl"
+	case c.MustWith == checks.ExpectIdentityPin && s.cfg.ExpectIdentityPin,
+		c.MustWith == checks.ExpectCRL && s.cfg.ExpectCRL:
+		return checks.Must, "must with --" + string(c.MustWith)
 	}
 	return c.Severity, ""
 }
 
 // record stores a check's result. A finding (the origin did the wrong
 // thing) becomes fail for a must and warn for a should.
-func (s *state) record(id string, finding bool, o outcome, start time.Time) reports.Check {
+func (s *state) record(id string, o outcome, start time.Time) reports.Check {
 	c, _ := checks.Lookup(id)
 	sev, why := s.severity(c)
 	status := o.status
 	if status == "" {
-		status = reports.StatusPass
-		if finding {
-			switch sev {
-			case checks.Must:
-				status = reports.StatusFail
-			case checks.Should:
-				status = reports.StatusWarn
-			default:
-				status = reports.StatusPass
-			}
-		}
-	}
-	if status == reports.StatusFail && sev == checks.Should {
-		status = reports.StatusWarn
-	}
-	if status == reports.StatusFail && sev == checks.Info {
-		status = reports.StatusPass
+		status = checks.Judge(o.finding, sev)
 	}
 	layer := o.layer
 	if layer == "" {
-		layer = "none"
+		layer = checks.LayerNone
 	}
 	rc := reports.Check{
-		ID: id, Group: c.Group, Severity: string(sev), Status: status, Expected: c.Expected,
+		ID: id, Group: c.Group, Severity: sev, Status: status, Expected: c.Expected,
 		Observed: o.observed, Layer: layer, Alert: o.alert, Detail: o.detail, SeverityReason: why,
 		DurationS: time.Since(start).Seconds(),
 	}
@@ -144,7 +133,7 @@ func (s *state) judgeIdentity(id *fixtures.Identity, expect string) (bool, outco
 	r := s.do(id, nil)
 	v := probe.Judge(r, s.baseline)
 	if v.Err != nil {
-		return false, outcome{status: reports.StatusError, observed: v.Observed}
+		return false, outcome{status: checks.StatusError, observed: v.Observed}
 	}
 	o := outcome{observed: v.Observed, layer: v.Layer, alert: r.Alert}
 	if expect == "accept" {
@@ -176,9 +165,9 @@ func (s *state) baselineAttributed() bool {
 func (s *state) notJudged() outcome {
 	why := "not judged: the good certificate was not accepted (" + s.baseline.Describe() + ")"
 	if s.baselineAttributed() {
-		return outcome{status: reports.StatusSkip, observed: "not run", detail: why + "; see client-auth.in-initial-handshake"}
+		return outcome{status: checks.StatusSkip, observed: "not run", detail: why + "; see client-auth.in-initial-handshake"}
 	}
-	return outcome{status: reports.StatusError, observed: why}
+	return outcome{status: checks.StatusError, observed: why}
 }
 
 // baselineRefusedStatus: statuses that mean "your certificate is not
@@ -223,18 +212,18 @@ func (s *state) resumeAfterExpiry(which string) outcome {
 		issuer = p.NextIntermediate
 	}
 	if issuer == nil || issuer.Key == nil {
-		return outcome{status: reports.StatusSkip, observed: "not run", detail: "the PKI has no CA key under ca/ to mint short-lived identities"}
+		return outcome{status: checks.StatusSkip, observed: "not run", detail: "the PKI has no CA key under ca/ to mint short-lived identities"}
 	}
 	m := fixtures.NewMinter(time.Now())
 	expiry := time.Now().Add(cfg.ShortLived)
 	leafExpiry := time.Now().Add(time.Hour)
 	if which == "intermediate" {
 		if cfg.RotationPhase == PhasePost || p.ResumptionIntermediate == nil {
-			return outcome{status: reports.StatusSkip, observed: "not run", detail: "the resumption intermediate sits under the current root, retired in the post phase"}
+			return outcome{status: checks.StatusSkip, observed: "not run", detail: "the resumption intermediate sits under the current root, retired in the post phase"}
 		}
 		short, err := m.Reissue(p.ResumptionIntermediate, expiry)
 		if err != nil {
-			return outcome{status: reports.StatusError, observed: err.Error()}
+			return outcome{status: checks.StatusError, observed: err.Error()}
 		}
 		issuer = short
 	} else {
@@ -242,31 +231,31 @@ func (s *state) resumeAfterExpiry(which string) outcome {
 	}
 	id, err := m.ClientLeaf(issuer, p.CloudFrontIdentity, leafExpiry)
 	if err != nil {
-		return outcome{status: reports.StatusError, observed: err.Error()}
+		return outcome{status: checks.StatusError, observed: err.Error()}
 	}
 	cache := tls.NewLRUClientSessionCache(8)
 	cert := id.TLSCertificate()
 	first := probe.Do(s.ctx, cfg.Target, probe.Options{Cert: &cert, SessionCache: cache})
 	if v := probe.Judge(first, s.baseline); !v.Accepted {
-		return outcome{status: reports.StatusError, observed: "the short-lived " + which + " chain was not accepted while valid: " + v.Observed,
+		return outcome{status: checks.StatusError, observed: "the short-lived " + which + " chain was not accepted while valid: " + v.Observed,
 			detail: "cannot test resumption: the origin refused a fresh, valid chain minted from the PKI's CAs"}
 	}
 	select {
 	case <-time.After(time.Until(expiry.Truncate(time.Second).Add(1100 * time.Millisecond))):
 	case <-s.ctx.Done():
-		return outcome{status: reports.StatusError, observed: "interrupted"}
+		return outcome{status: checks.StatusError, observed: "interrupted"}
 	}
 	second := probe.Do(s.ctx, cfg.Target, probe.Options{Cert: &cert, SessionCache: cache})
 	v := probe.Judge(second, s.baseline)
 	resumed := second.State != nil && second.State.DidResume
 	switch {
 	case v.Err != nil:
-		return outcome{status: reports.StatusError, observed: v.Observed}
+		return outcome{status: checks.StatusError, observed: v.Observed}
 	case v.Accepted && resumed:
-		return outcome{status: "finding", observed: fmt.Sprintf("served a request on a session resumed after the %s expired", which), layer: "none",
+		return outcome{finding: true, observed: fmt.Sprintf("served a request on a session resumed after the %s expired", which), layer: checks.LayerNone,
 			detail: "the origin restores the old verification result on resumption: disable session tickets and the session cache, or re-verify the chain on resumption"}
 	case v.Accepted:
-		return outcome{status: "finding", observed: fmt.Sprintf("accepted the expired %s chain in a full handshake", which), layer: "none"}
+		return outcome{finding: true, observed: fmt.Sprintf("accepted the expired %s chain in a full handshake", which), layer: checks.LayerNone}
 	}
 	how := "full handshake"
 	if resumed {

@@ -8,10 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/originproof/originproof/checks"
 	"github.com/originproof/originproof/fixtures"
 	"github.com/originproof/originproof/fixtures/origin"
-	"github.com/originproof/originproof/reports"
-	"github.com/originproof/originproof/suites/probe"
+	"github.com/originproof/originproof/probe"
 )
 
 // TestConformance runs the catalogue once (Ginkgo runs RunSpecs once per
@@ -62,12 +62,12 @@ func TestConformance(t *testing.T) {
 	t.Logf("verdict %s in %v: %v", sum.Verdict, time.Since(start).Round(time.Millisecond), sum.Count())
 	var bad []string
 	for _, c := range sum.Checks {
-		if c.Status == reports.StatusFail || c.Status == reports.StatusWarn || c.Status == reports.StatusError {
-			bad = append(bad, c.ID+" "+c.Status+": "+c.Observed)
+		if c.Status == checks.StatusFail || c.Status == checks.StatusWarn || c.Status == checks.StatusError {
+			bad = append(bad, c.ID+" "+string(c.Status)+": "+c.Observed)
 		}
 	}
 	if own {
-		if sum.Verdict != reports.VerdictPass || len(bad) > 0 {
+		if sum.Verdict != checks.VerdictPass || len(bad) > 0 {
 			t.Errorf("strict origin: verdict %s (%s)\n%s", sum.Verdict, sum.VerdictReason, strings.Join(bad, "\n"))
 		}
 		if sum.ClientAuth != "required" || sum.ClientAuthEnforcedAt != "tls" || sum.ClockSkewS == nil {
@@ -76,7 +76,7 @@ func TestConformance(t *testing.T) {
 		if _, err := Run(context.Background(), cfg); err == nil {
 			t.Error("a second Run in one process must be refused")
 		}
-	} else if sum.Verdict != reports.VerdictPass {
+	} else if sum.Verdict != checks.VerdictPass {
 		t.Errorf("verdict %s: %s\n%s", sum.Verdict, sum.VerdictReason, strings.Join(bad, "\n"))
 	}
 }

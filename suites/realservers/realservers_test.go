@@ -22,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/originproof/originproof/checks"
 	"github.com/originproof/originproof/fixtures"
 	"github.com/originproof/originproof/fixtures/servers"
 	"github.com/originproof/originproof/reports"
@@ -51,12 +52,12 @@ func TestMain(m *testing.M) {
 type Row struct {
 	Server, Config string
 	Fail, Warn     []string
-	Verdict        string
-	ClientAuth     string // summary.json client_auth
-	EnforcedAt     string // summary.json client_auth_enforced_at
+	Verdict        checks.Verdict
+	ClientAuth     reports.ClientAuth // summary.json client_auth
+	EnforcedAt     checks.Layer       // summary.json client_auth_enforced_at
 	// RejectLayer is the layer of chain.untrusted-root's rejection ("" when
 	// it is not rejected): nginx rejects at http, the others at tls.
-	RejectLayer string
+	RejectLayer checks.Layer
 	// Harness, when set, is what the harness says today where that differs
 	// from the judgement above (Fail, Warn, Verdict): a defect of the
 	// conformance code, pinned so that it is seen and so that its fix is
@@ -68,13 +69,13 @@ type Row struct {
 type Observed struct {
 	Defect              string
 	Fail, Warn, Errored []string
-	Verdict             string
+	Verdict             checks.Verdict
 }
 
 const (
-	pass         = reports.VerdictPass
-	fail         = reports.VerdictFail
-	inconclusive = reports.VerdictInconclusive
+	pass         = checks.VerdictPass
+	fail         = checks.VerdictFail
+	inconclusive = checks.VerdictInconclusive
 )
 
 var (
@@ -240,21 +241,21 @@ func TestMatrix(t *testing.T) {
 				t.Fatalf("%v\n%s\n--- server output\n%s", r.err, r.stderr, r.server)
 			}
 			var failed, warned, errs []string
-			layer, shown := "", "accepted"
+			layer, shown := checks.Layer(""), "accepted"
 			for _, c := range r.sum.Checks {
 				switch c.Status {
-				case reports.StatusFail:
+				case checks.StatusFail:
 					failed = append(failed, c.ID)
-				case reports.StatusWarn:
+				case checks.StatusWarn:
 					warned = append(warned, c.ID)
-				case reports.StatusError:
+				case checks.StatusError:
 					errs = append(errs, c.ID)
 				}
 				if c.ID == "chain.untrusted-root" {
 					switch {
 					case strings.HasPrefix(c.Observed, "rejected at "):
 						layer = c.Layer
-					case c.Status == reports.StatusSkip:
+					case c.Status == checks.StatusSkip:
 						shown = "not judged"
 					}
 				}
@@ -321,11 +322,11 @@ func resumption(row Row) string {
 	return "off"
 }
 
-func or(s, def string) string {
+func or[S ~string](s S, def string) string {
 	if s == "" {
 		return def
 	}
-	return s
+	return string(s)
 }
 
 func certify(t *testing.T, srv *servers.Server, row Row, pkiDir string) result {
@@ -365,7 +366,7 @@ func certify(t *testing.T, srv *servers.Server, row Row, pkiDir string) result {
 	r := result{stderr: stderr.String(), took: time.Since(t0)}
 	r.sum, r.err = reports.ReadSummary(filepath.Join(out, "summary.json"))
 	if r.err == nil {
-		wantCode := map[string]int{reports.VerdictPass: 0, reports.VerdictFail: 1, reports.VerdictInconclusive: 3}[r.sum.Verdict]
+		wantCode := map[checks.Verdict]int{checks.VerdictPass: 0, checks.VerdictFail: 1, checks.VerdictInconclusive: 3}[r.sum.Verdict]
 		if got := cmd.ProcessState.ExitCode(); got != wantCode {
 			r.err = fmt.Errorf("exit code %d for verdict %s (%v)", got, r.sum.Verdict, runErr)
 		}

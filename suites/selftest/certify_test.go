@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/originproof/originproof/checks"
 	"github.com/originproof/originproof/fixtures/origin"
 	"github.com/originproof/originproof/reports"
 	"github.com/originproof/originproof/scenarios"
@@ -85,10 +86,10 @@ func TestExampleScenarios(t *testing.T) {
 			}
 			var fail, breached []string
 			for _, ch := range r.sum.Checks {
-				if ch.Status == reports.StatusFail {
+				if ch.Status == checks.StatusFail {
 					fail = append(fail, ch.ID)
 				}
-				if ch.Status == reports.StatusError {
+				if ch.Status == checks.StatusError {
 					t.Errorf("%s errored: %s", ch.ID, ch.Observed)
 				}
 			}

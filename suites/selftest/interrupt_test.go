@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/originproof/originproof/checks"
 	"github.com/originproof/originproof/fixtures/origin"
 	"github.com/originproof/originproof/reports"
 )
@@ -73,12 +74,12 @@ func TestInterruptedConformStillWritesItsReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum.Verdict != reports.VerdictInconclusive {
+	if sum.Verdict != checks.VerdictInconclusive {
 		t.Errorf("verdict %s, want inconclusive", sum.Verdict)
 	}
 	passed := 0
 	for _, c := range sum.Checks {
-		if c.Status == reports.StatusPass {
+		if c.Status == checks.StatusPass {
 			passed++
 		}
 	}

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/originproof/originproof/checks"
 	"github.com/originproof/originproof/fixtures"
 	"github.com/originproof/originproof/fixtures/origin"
 	"github.com/originproof/originproof/reports"
@@ -77,30 +78,30 @@ var matrix = []struct {
 	profile string
 	flags   []string
 	want    want
-	verdict string
+	verdict checks.Verdict
 }{
-	{origin.Strict, nil, want{}, reports.VerdictPass},
-	{origin.Strict, []string{"--expect-identity-pin", "--expect-crl"}, want{}, reports.VerdictPass},
-	{origin.Strict, []string{"--rotation-phase", "post"}, want{fail: []string{"rotation.retired-rejected"}}, reports.VerdictFail},
-	{origin.NoClientAuth, nil, clientRejects, reports.VerdictFail},
-	{origin.OptionalClientAuth, nil, want{fail: []string{"client-auth.required"}}, reports.VerdictFail},
+	{origin.Strict, nil, want{}, checks.VerdictPass},
+	{origin.Strict, []string{"--expect-identity-pin", "--expect-crl"}, want{}, checks.VerdictPass},
+	{origin.Strict, []string{"--rotation-phase", "post"}, want{fail: []string{"rotation.retired-rejected"}}, checks.VerdictFail},
+	{origin.NoClientAuth, nil, clientRejects, checks.VerdictFail},
+	{origin.OptionalClientAuth, nil, want{fail: []string{"client-auth.required"}}, checks.VerdictFail},
 	{origin.AnyClientCert, nil, want{
 		fail: []string{"chain.untrusted-root", "chain.self-signed", "chain.impostor-ca", "chain.intermediate-not-ca", "chain.name-constraints", "chain.pathlen-exceeded"},
-		warn: []string{"chain.missing-intermediate", "chain.too-deep"}}, reports.VerdictFail},
-	{origin.IgnoreExpiry, nil, want{fail: []string{"validity.expired", "validity.not-yet-valid", "validity.intermediate-expired"}, warn: []string{"resumption.after-expiry"}}, reports.VerdictFail},
-	{origin.NoIdentityPin, nil, want{warn: []string{"identity.wrong-identity"}}, reports.VerdictPass},
-	{origin.NoIdentityPin, []string{"--expect-identity-pin"}, want{fail: []string{"identity.wrong-identity"}}, reports.VerdictFail},
-	{origin.NoCRL, nil, want{warn: []string{"revocation.revoked-leaf"}}, reports.VerdictPass},
-	{origin.NoCRL, []string{"--expect-crl"}, want{fail: []string{"revocation.revoked-leaf"}}, reports.VerdictFail},
-	{origin.CurrentCAOnly, nil, want{fail: []string{"rotation.next-accepted"}}, reports.VerdictFail},
-	{origin.AcceptAnyEKU, nil, want{fail: []string{"usage.server-auth-only"}, warn: []string{"usage.no-eku"}}, reports.VerdictFail},
-	{origin.ShortIdleTimeout, nil, want{fail: []string{"keepalive.idle-compatible"}}, reports.VerdictFail},
-	{origin.IncompleteServerChain, nil, want{fail: []string{"server-cert.complete-chain"}}, reports.VerdictFail},
-	{origin.ExpiredServerCert, nil, want{fail: []string{"server-cert.expiry-horizon"}}, reports.VerdictFail},
-	{origin.WrongServerName, nil, want{fail: []string{"server-cert.hostname"}}, reports.VerdictFail},
-	{origin.LegacyTLS, nil, want{warn: []string{"protocol.legacy-refused"}}, reports.VerdictPass},
-	{origin.HTTPLayerReject, nil, want{}, reports.VerdictPass},
-	{origin.ResumptionSkipsChecks, nil, want{warn: []string{"resumption.after-expiry"}}, reports.VerdictPass},
+		warn: []string{"chain.missing-intermediate", "chain.too-deep"}}, checks.VerdictFail},
+	{origin.IgnoreExpiry, nil, want{fail: []string{"validity.expired", "validity.not-yet-valid", "validity.intermediate-expired"}, warn: []string{"resumption.after-expiry"}}, checks.VerdictFail},
+	{origin.NoIdentityPin, nil, want{warn: []string{"identity.wrong-identity"}}, checks.VerdictPass},
+	{origin.NoIdentityPin, []string{"--expect-identity-pin"}, want{fail: []string{"identity.wrong-identity"}}, checks.VerdictFail},
+	{origin.NoCRL, nil, want{warn: []string{"revocation.revoked-leaf"}}, checks.VerdictPass},
+	{origin.NoCRL, []string{"--expect-crl"}, want{fail: []string{"revocation.revoked-leaf"}}, checks.VerdictFail},
+	{origin.CurrentCAOnly, nil, want{fail: []string{"rotation.next-accepted"}}, checks.VerdictFail},
+	{origin.AcceptAnyEKU, nil, want{fail: []string{"usage.server-auth-only"}, warn: []string{"usage.no-eku"}}, checks.VerdictFail},
+	{origin.ShortIdleTimeout, nil, want{fail: []string{"keepalive.idle-compatible"}}, checks.VerdictFail},
+	{origin.IncompleteServerChain, nil, want{fail: []string{"server-cert.complete-chain"}}, checks.VerdictFail},
+	{origin.ExpiredServerCert, nil, want{fail: []string{"server-cert.expiry-horizon"}}, checks.VerdictFail},
+	{origin.WrongServerName, nil, want{fail: []string{"server-cert.hostname"}}, checks.VerdictFail},
+	{origin.LegacyTLS, nil, want{warn: []string{"protocol.legacy-refused"}}, checks.VerdictPass},
+	{origin.HTTPLayerReject, nil, want{}, checks.VerdictPass},
+	{origin.ResumptionSkipsChecks, nil, want{warn: []string{"resumption.after-expiry"}}, checks.VerdictPass},
 }
 
 func TestProfileMatrix(t *testing.T) {
@@ -140,7 +141,7 @@ func TestProfileMatrix(t *testing.T) {
 			r := result{stderr: stderr.String(), took: time.Since(t0)}
 			r.sum, r.err = reports.ReadSummary(filepath.Join(out, "summary.json"))
 			if r.err == nil {
-				wantCode := map[string]int{reports.VerdictPass: 0, reports.VerdictFail: 1, reports.VerdictInconclusive: 3}[r.sum.Verdict]
+				wantCode := map[checks.Verdict]int{checks.VerdictPass: 0, checks.VerdictFail: 1, checks.VerdictInconclusive: 3}[r.sum.Verdict]
 				if got := cmd.ProcessState.ExitCode(); got != wantCode {
 					r.err = fmt.Errorf("exit code %d for verdict %s (%v)", got, r.sum.Verdict, runErr)
 				}
@@ -165,11 +166,11 @@ func TestProfileMatrix(t *testing.T) {
 			var fail, warn, errs []string
 			for _, c := range r.sum.Checks {
 				switch c.Status {
-				case reports.StatusFail:
+				case checks.StatusFail:
 					fail = append(fail, c.ID)
-				case reports.StatusWarn:
+				case checks.StatusWarn:
 					warn = append(warn, c.ID)
-				case reports.StatusError:
+				case checks.StatusError:
 					errs = append(errs, c.ID+": "+c.Observed)
 				}
 			}
@@ -196,7 +197,7 @@ func TestProfileMatrix(t *testing.T) {
 			if wantAuth == [2]string{} {
 				wantAuth = [2]string{"required", "tls"}
 			}
-			if r.sum.ClientAuth != wantAuth[0] || r.sum.ClientAuthEnforcedAt != wantAuth[1] {
+			if string(r.sum.ClientAuth) != wantAuth[0] || string(r.sum.ClientAuthEnforcedAt) != wantAuth[1] {
 				t.Errorf("client_auth %s enforced at %s, want %s at %s", r.sum.ClientAuth, r.sum.ClientAuthEnforcedAt, wantAuth[0], wantAuth[1])
 			}
 			if r.took > 30*time.Second {
@@ -206,7 +207,7 @@ func TestProfileMatrix(t *testing.T) {
 	}
 }
 
-// TestSummaryAndJUnitShape: summary.json carries every field of the SPEC
+// TestSummaryAndJUnitShape: summary.json carries every field of its documented
 // schema for every check, and junit.xml one testcase per check id.
 func TestSummaryAndJUnitShape(t *testing.T) {
 	pkiDir, pki := writePKI(t)

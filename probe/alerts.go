@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -49,20 +50,43 @@ var goAlertIANA = map[string]string{
 	"encrypted client hello required": "ech_required",
 }
 
-// RemoteAlert returns the IANA name of a TLS alert the peer sent, if err
-// carries one.
-func RemoteAlert(err error) (string, bool) {
+// AlertName returns the IANA name of a TLS alert carried by err: one the
+// peer sent (Go wraps it in a *net.OpError "remote error" with its own
+// wording, e.g. "tls: bad certificate") or a tls.AlertError. conform's
+// observations and load's error classes both name alerts with it, so the
+// same alert has the same name everywhere.
+func AlertName(err error) (string, bool) {
 	var op *net.OpError
 	for e := err; e != nil; e = errors.Unwrap(e) {
 		if errors.As(e, &op) && op.Op == "remote error" {
-			text := strings.TrimPrefix(op.Err.Error(), "tls: ")
-			if name, ok := goAlertIANA[text]; ok {
-				return name, true
-			}
-			return strings.ReplaceAll(text, " ", "_"), true
+			return alertNameOf(op.Err.Error()), true
 		}
 	}
+	var ae tls.AlertError
+	if errors.As(err, &ae) {
+		return alertNameOf(ae.Error()), true
+	}
 	return "", false
+}
+
+// alertNameOf maps Go's text for an alert ("tls: bad certificate") to its IANA name.
+func alertNameOf(text string) string {
+	text = strings.TrimPrefix(text, "tls: ")
+	if name, ok := goAlertIANA[text]; ok {
+		return name
+	}
+	return strings.ReplaceAll(text, " ", "_")
+}
+
+// CanonicalAlertName returns the IANA name for an alert name written either
+// way: IANA's (unchanged) or Go's wording with underscores, as results
+// files of earlier versions recorded it ("unknown_certificate_authority"
+// becomes "unknown_ca").
+func CanonicalAlertName(name string) string {
+	if name, ok := goAlertIANA[strings.ReplaceAll(name, "_", " ")]; ok {
+		return name
+	}
+	return name
 }
 
 // IsClosed reports whether err is the peer closing or resetting the

@@ -8,11 +8,9 @@ package probe
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -23,6 +21,10 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/originproof/originproof/cloudfront"
+
+	"github.com/originproof/originproof/checks"
 )
 
 // Target says where and how probes connect.
@@ -219,7 +221,7 @@ func classifyFailure(res *Result, err error, timeout time.Duration, stage string
 		res.Kind, res.Renegotiation = TLSRejected, true
 	case strings.Contains(text, "certificateRequestMsgTLS13"):
 		res.Kind, res.PostHandshakeAuth = TLSRejected, true
-	case func() bool { a, ok := RemoteAlert(err); res.Alert = a; return ok }():
+	case func() bool { a, ok := AlertName(err); res.Alert = a; return ok }():
 		res.Kind = TLSRejected
 	case IsClosed(err):
 		res.Kind = TLSRejected
@@ -299,9 +301,9 @@ func (c *Conn) requestText() string {
 		host = c.t.ServerName
 	}
 	fmt.Fprintf(&b, "GET %s HTTP/1.1\r\nHost: %s\r\n", path, host)
-	// CloudFront's own request headers (SPEC: CloudFront -> origin).
-	id := cfID()
-	fmt.Fprintf(&b, "User-Agent: Amazon CloudFront\r\nVia: 1.1 %s.cloudfront.net (CloudFront)\r\nX-Amz-Cf-Id: %s\r\n", viaID(id), id)
+	// The headers CloudFront adds to every request to the origin.
+	fmt.Fprintf(&b, "%s: %s\r\n%s: %s\r\n%s: %s\r\n", cloudfront.HeaderUserAgent, cloudfront.UserAgent,
+		cloudfront.HeaderVia, cloudfront.Via(cloudfront.NewEdgeID()), cloudfront.HeaderRequestID, cloudfront.NewRequestID())
 	keys := make([]string, 0, len(c.t.Headers))
 	for k := range c.t.Headers {
 		keys = append(keys, k)
@@ -314,17 +316,6 @@ func (c *Conn) requestText() string {
 	}
 	b.WriteString("\r\n")
 	return b.String()
-}
-
-func cfID() string {
-	buf := make([]byte, 42)
-	_, _ = rand.Read(buf)
-	return base64.RawURLEncoding.EncodeToString(buf)[:56]
-}
-
-func viaID(id string) string {
-	sum := sha256.Sum256([]byte(id))
-	return hex.EncodeToString(sum[:16])
 }
 
 // Do opens a fresh connection, sends one request and closes it.
@@ -348,7 +339,7 @@ func unwrapOp(err error) error {
 // Verdict is how an origin treated one probe, judged against the baseline.
 type Verdict struct {
 	Accepted bool
-	Layer    string // tls, http, none (accepted)
+	Layer    checks.Layer // tls, http, none (accepted)
 	Observed string
 	Err      error // set when no verdict could be reached
 }
@@ -359,12 +350,12 @@ type Verdict struct {
 func Judge(r, baseline Result) Verdict {
 	switch r.Kind {
 	case TLSRejected:
-		return Verdict{Layer: "tls", Observed: r.Describe()}
+		return Verdict{Layer: checks.LayerTLS, Observed: r.Describe()}
 	case Response:
 		if baseline.Kind == Response && r.Status == baseline.Status {
-			return Verdict{Accepted: true, Layer: "none", Observed: fmt.Sprintf("accepted: HTTP %d, as the good certificate", r.Status)}
+			return Verdict{Accepted: true, Layer: checks.LayerNone, Observed: fmt.Sprintf("accepted: HTTP %d, as the good certificate", r.Status)}
 		}
-		return Verdict{Layer: "http", Observed: fmt.Sprintf("rejected at http: HTTP %d (the good certificate gets %d)", r.Status, baseline.Status)}
+		return Verdict{Layer: checks.LayerHTTP, Observed: fmt.Sprintf("rejected at http: HTTP %d (the good certificate gets %d)", r.Status, baseline.Status)}
 	}
 	return Verdict{Observed: r.Describe(), Err: r.Err}
 }

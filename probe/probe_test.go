@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/originproof/originproof/checks"
 	"github.com/originproof/originproof/fixtures"
 	"github.com/originproof/originproof/fixtures/origin"
 )
@@ -49,7 +50,7 @@ func TestJudgeAgainstReferenceOrigins(t *testing.T) {
 		profile, identity string
 		tls13             bool
 		wantAccepted      bool
-		wantLayer         string
+		wantLayer         checks.Layer
 	}{
 		{origin.Strict, "chain.valid", true, true, "none"},
 		{origin.Strict, "chain.valid", false, true, "none"},

@@ -1,0 +1,60 @@
+package certify
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/originproof/originproof/fixtures/origin"
+	"github.com/originproof/originproof/loadgen"
+	"github.com/originproof/originproof/probe"
+)
+
+// TestSameAlertNameInConformAndLoad: the same TLS alert from the origin
+// carries the same IANA name in conform's observation (the probe) and in
+// load's error class.
+func TestSameAlertNameInConformAndLoad(t *testing.T) {
+	pki := testPKI(t)
+	srv, err := origin.Start(origin.Config{PKI: pki, Profile: origin.Strict, Addr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	ep, err := Target{URL: srv.URL(), ConnectTo: srv.Addr()}.Resolve(pki, "pki")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ep.Timeout = 5 * time.Second
+	seen := map[string]bool{}
+	for _, name := range []string{"chain.untrusted-root", "validity.expired", "none"} {
+		t.Run(name, func(t *testing.T) {
+			id, err := LoadIdentity(pki, "pki", name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := probe.Do(context.Background(), ep.Probe(), probe.Options{Cert: id.Certificate})
+			if r.Kind != probe.TLSRejected || r.Alert == "" {
+				t.Fatalf("probe: %s, want a TLS alert", r.Describe())
+			}
+			if probe.CanonicalAlertName(r.Alert) != r.Alert {
+				t.Errorf("probe alert %q is not an IANA name", r.Alert)
+			}
+			rep, err := RunLoad(context.Background(), append(ep.LoadOptions(), loadgen.ClientIdentity(id), loadgen.Pops(1), loadgen.Rate(20, 200*time.Millisecond)),
+				LoadOptions{Out: t.TempDir()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := loadgen.AlertClass(r.Alert)
+			for class, n := range rep.Summary.ErrorsByClass {
+				if class != want {
+					t.Errorf("load: %d requests of class %s, conform saw %s", n, class, want)
+				}
+			}
+			if rep.Summary.ErrorsByClass[want] == 0 {
+				t.Errorf("load: no request of class %s (%v)", want, rep.Summary.ErrorsByClass)
+			}
+			seen[r.Alert] = true
+		})
+	}
+	t.Logf("alerts compared: %v", seen)
+}
