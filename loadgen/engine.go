@@ -308,6 +308,8 @@ func (c *consumer) take(res *vegeta.Result, t *reqTrace) error {
 
 	rec := &c.rec
 	*rec = Record{Result: *res, Ext: Ext{Pop: pop, Intended: intended, LatencyCorrected: end.Sub(intended), SendLag: lag}}
+	// results.json numbers requests run-wide: a shard's interleave with the others'.
+	rec.Seq = r.schedule.Global(res.Seq)
 	if rec.LatencyCorrected < res.Latency {
 		rec.LatencyCorrected = res.Latency
 	}

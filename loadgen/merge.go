@@ -192,7 +192,7 @@ func configDiff(a, b Config) string {
 		{"connect timeout", a.ConnectTimeout, b.ConnectTimeout},
 		{"connect attempts", a.ConnectAttempts, b.ConnectAttempts},
 		{"read timeout", a.ReadTimeout, b.ReadTimeout},
-		{"arrival", a.Arrival.String(), b.Arrival.String()},
+		{"arrival", a.Arrival.Whole().String(), b.Arrival.Whole().String()},
 		{"arrival segments", a.Arrival.Segments, b.Arrival.Segments},
 		{"duration", a.Duration, b.Duration},
 	}
@@ -316,7 +316,12 @@ func Merge(shards []*ShardDir, results, hlog io.Writer, version string, command 
 	cfg := first.Run.Config
 	n := len(shards)
 	cfg.Pops = pops * first.Count
-	cfg.Arrival = cfg.Arrival.Scale(float64(n))
+	if cfg.Arrival.Shard != "" {
+		cfg.Arrival = cfg.Arrival.Whole()
+	} else {
+		// Shards of earlier versions recorded their scaled-down schedule.
+		cfg.Arrival = cfg.Arrival.Scale(float64(n))
+	}
 	cfg.Rate, cfg.Requests = cfg.Arrival.MeanRate(), cfg.Arrival.Requests()
 	cfg.Shard = ""
 	have := map[int]bool{}

@@ -199,7 +199,9 @@ func Rate(rate float64, d time.Duration) Option { return Arrival(Constant(rate, 
 // a capped generator falls behind its schedule, which the run reports).
 func MaxWorkers(n uint64) Option { return func(o *options) { o.maxWorkers = n } }
 
-// Shard makes this run shard i (1-based) of n: it sends 1/n of the rate.
+// Shard makes this run shard i (1-based) of n: it sends every n-th request
+// of the schedule (1/n of every phase's rate), interleaved with the other
+// shards' so that together they follow the schedule.
 func Shard(i, n int) Option { return func(o *options) { o.shardIndex, o.shardCount = i, n } }
 
 // KeepBodies keeps response bodies and headers in results.json (off by
@@ -389,7 +391,7 @@ func resolve(opts []Option) (*resolved, error) {
 		sched = newSchedule(sched.Model, sched.Segments...)
 	}
 	if o.shardCount > 1 {
-		sched = sched.Scale(1 / float64(o.shardCount))
+		sched = sched.OfShard(o.shardIndex, o.shardCount)
 	}
 	if err := sched.Validate(); err != nil {
 		return nil, optErr("rate", "%v", err)

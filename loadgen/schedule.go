@@ -59,9 +59,15 @@ func (s Segment) hits() float64 {
 type Schedule struct {
 	Model    string    `json:"model"`
 	Segments []Segment `json:"segments"`
+	// Shard, "i/N" when set, makes this schedule shard i's share of the
+	// whole one: the requests whose run-wide sequence number is i−1 modulo
+	// N. The shards' arrivals interleave, so together they follow the
+	// whole schedule (not N bursts at the same instants).
+	Shard string `json:"shard,omitempty"`
 
-	cum []float64 // cumulative arrivals at the start of each segment, plus the total
-	off []time.Duration
+	cum          []float64 // cumulative arrivals at the start of each segment, plus the total
+	off          []time.Duration
+	shardI, nOfN uint64 // 0-based shard index and shard count (nOfN 0: the whole schedule)
 }
 
 // Constant schedules rate requests per second for d.
@@ -114,6 +120,10 @@ func newSchedule(model string, segs ...Segment) Schedule {
 }
 
 func (s *Schedule) init() {
+	s.shardI, s.nOfN = 0, 0
+	if i, n, err := ParseShard(s.Shard); err == nil && n > 1 {
+		s.shardI, s.nOfN = uint64(i-1), uint64(n)
+	}
 	s.cum = make([]float64, len(s.Segments)+1)
 	s.off = make([]time.Duration, len(s.Segments)+1)
 	for i, seg := range s.Segments {
@@ -134,6 +144,32 @@ func (s *Schedule) UnmarshalJSON(b []byte) error {
 	return s.Validate()
 }
 
+// OfShard returns shard i's (1-based) share of n of the whole schedule; n
+// of 1 is the whole schedule.
+func (s Schedule) OfShard(i, n int) Schedule {
+	w := s.Whole()
+	if n > 1 {
+		w.Shard = fmt.Sprintf("%d/%d", i, n)
+	}
+	w.init()
+	return w
+}
+
+// Whole returns the whole schedule a shard's share is taken from.
+func (s Schedule) Whole() Schedule {
+	w := newSchedule(s.Model, s.Segments...)
+	return w
+}
+
+// Global is the run-wide sequence number of the schedule's request n: the
+// same number for the whole schedule, i−1+n·N for shard i of N.
+func (s Schedule) Global(n uint64) uint64 {
+	if s.nOfN == 0 {
+		return n
+	}
+	return s.shardI + n*s.nOfN
+}
+
 // Validate checks the schedule is usable: at least one segment, finite
 // non-negative rates and positive durations, and at least one arrival.
 func (s Schedule) Validate() error {
@@ -151,7 +187,15 @@ func (s Schedule) Validate() error {
 			return fmt.Errorf("segment %d: rate %v→%v/s is not a finite non-negative number", i+1, seg.From, seg.To)
 		}
 	}
+	if s.Shard != "" && s.nOfN == 0 {
+		if _, _, err := ParseShard(s.Shard); err != nil {
+			return fmt.Errorf("shard %v", err)
+		}
+	}
 	if s.Requests() == 0 {
+		if s.nOfN > 0 {
+			return fmt.Errorf("shard %s sends no request: the whole schedule has only %d", s.Shard, s.wholeRequests())
+		}
 		return fmt.Errorf("the schedule sends no request")
 	}
 	return nil
@@ -165,8 +209,20 @@ func (s Schedule) Duration() time.Duration {
 	return s.off[len(s.off)-1]
 }
 
-// Requests is the number of requests the schedule sends.
+// Requests is the number of requests the schedule sends (a shard: its share).
 func (s Schedule) Requests() int64 {
+	total := s.wholeRequests()
+	if s.nOfN == 0 {
+		return total
+	}
+	i, n := int64(s.shardI), int64(s.nOfN)
+	if total <= i {
+		return 0
+	}
+	return (total - i + n - 1) / n
+}
+
+func (s Schedule) wholeRequests() int64 {
 	if len(s.cum) == 0 {
 		return 0
 	}
@@ -196,12 +252,14 @@ func (s Schedule) Scale(f float64) Schedule {
 }
 
 // Intended returns when request n (0-based) is due, from the schedule's
-// start; false once the schedule has no request n.
+// start; false once the schedule has no request n. For a shard, n is its
+// own count: its requests are due when the whole schedule's run-wide
+// requests Global(n) are.
 func (s Schedule) Intended(n uint64) (time.Duration, bool) {
 	if len(s.cum) != len(s.Segments)+1 {
 		return 0, false
 	}
-	m := float64(n)
+	m := float64(s.Global(n))
 	total := s.cum[len(s.cum)-1]
 	if m >= total-1e-9 {
 		return 0, false
@@ -246,11 +304,18 @@ func (s Schedule) Rate(elapsed time.Duration) float64 {
 	i := sort.Search(len(s.Segments), func(i int) bool { return s.off[i+1] > elapsed })
 	seg := s.Segments[i]
 	f := float64(elapsed-s.off[i]) / float64(seg.Duration)
-	return seg.From + (seg.To-seg.From)*f
+	r := seg.From + (seg.To-seg.From)*f
+	if s.nOfN > 0 {
+		r /= float64(s.nOfN)
+	}
+	return r
 }
 
 // String describes the schedule.
 func (s Schedule) String() string {
+	if s.Shard != "" {
+		return s.Whole().String() + ", shard " + s.Shard
+	}
 	switch s.Model {
 	case "constant", "ramp":
 		seg := s.Segments[0]

@@ -143,3 +143,54 @@ func absDur(d time.Duration) time.Duration {
 	}
 	return d
 }
+
+// TestShardsInterleave: N shards of a schedule together send exactly the
+// whole schedule's requests at the whole schedule's times, each run-wide
+// sequence number once (so the shards' arrivals interleave).
+func TestShardsInterleave(t *testing.T) {
+	whole := Custom(Segment{From: 10, To: 10, Duration: Duration(time.Second)}, Segment{Duration: Duration(time.Second)}, Segment{From: 5, To: 45, Duration: Duration(2 * time.Second)})
+	for _, n := range []int{1, 2, 3, 7} {
+		seen := map[uint64]time.Duration{}
+		var total int64
+		for i := 1; i <= n; i++ {
+			sh := whole.OfShard(i, n)
+			if err := sh.Validate(); err != nil {
+				t.Fatalf("%d/%d: %v", i, n, err)
+			}
+			total += sh.Requests()
+			for k := uint64(0); ; k++ {
+				at, ok := sh.Intended(k)
+				if !ok {
+					if int64(k) != sh.Requests() {
+						t.Errorf("%d/%d: %d intended times, Requests() = %d", i, n, k, sh.Requests())
+					}
+					break
+				}
+				g := sh.Global(k)
+				if _, dup := seen[g]; dup {
+					t.Fatalf("%d/%d: request %d sent twice", i, n, g)
+				}
+				seen[g] = at
+			}
+			if r := sh.Rate(500 * time.Millisecond); math.Abs(r-10/float64(n)) > 1e-9 {
+				t.Errorf("%d/%d: rate %v, want %v", i, n, r, 10/float64(n))
+			}
+		}
+		if total != whole.Requests() || int64(len(seen)) != whole.Requests() {
+			t.Fatalf("%d shards: %d requests (%d distinct), whole schedule %d", n, total, len(seen), whole.Requests())
+		}
+		for g, at := range seen {
+			if want, _ := whole.Intended(g); at != want {
+				t.Fatalf("%d shards: request %d at %v, whole schedule %v", n, g, at, want)
+			}
+		}
+	}
+	if err := Constant(1, 2*time.Second).OfShard(3, 3).Validate(); err == nil {
+		t.Error("a shard that sends nothing validated")
+	}
+	var back Schedule
+	data, _ := json.Marshal(whole.OfShard(2, 3))
+	if err := json.Unmarshal(data, &back); err != nil || back.Requests() != whole.OfShard(2, 3).Requests() || back.Global(1) != 4 {
+		t.Errorf("round trip: %v, %d requests, global(1) = %d", err, back.Requests(), back.Global(1))
+	}
+}
