@@ -100,7 +100,6 @@ type options struct {
 	results         io.Writer
 	hlog            io.Writer
 	progress        func(Progress)
-	progressEvery   time.Duration
 	interval        time.Duration
 	stopGrace       time.Duration
 	lagLimit        time.Duration
