@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/originproof/originproof/fixtures/origin"
+	"github.com/originproof/originproof/internal/testenv"
 	"github.com/originproof/originproof/reports"
 	"github.com/originproof/originproof/scenarios"
 )
@@ -23,7 +24,7 @@ func TestExampleScenarios(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs every example scenario twice")
 	}
-	pkiDir, pki := writePKI(t)
+	pkiDir, pki := testenv.WritePKI(t)
 	cases := []struct {
 		example, profile string
 		wantCode         int
