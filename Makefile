@@ -27,9 +27,9 @@ lint:
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet $(PKGS)
 
-## bench: generator CPU, handshakes, coordinated omission, memory (loadgen/bench) and report rendering
+## bench: generator CPU, handshakes, coordinated omission, memory (internal/bench) and report rendering
 bench: build
-	$(GO) run ./loadgen/bench
+	$(GO) run ./internal/bench
 	$(GO) test -run '^$$' -bench BenchmarkRenderOneMillion -benchtime 3x ./reports
 
 clean:

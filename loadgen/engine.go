@@ -61,15 +61,6 @@ func New(opts ...Option) (*Engine, error) {
 // Config is the resolved configuration.
 func (e *Engine) Config() Config { return e.r.cfg }
 
-// DialStats returns the connection counters so far, summed over pops.
-func (e *Engine) DialStats() DialStats {
-	var s DialStats
-	for _, p := range e.pops {
-		s.add(p.c.stats())
-	}
-	return s
-}
-
 // Run sends the schedule and returns the report. Cancelling ctx stops the
 // attack: requests in flight get StopGrace to finish, then their
 // connections are closed; everything taken so far is summarised and

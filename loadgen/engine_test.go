@@ -19,23 +19,9 @@ import (
 
 	"github.com/originproof/originproof/fixtures"
 	"github.com/originproof/originproof/fixtures/origin"
+	"github.com/originproof/originproof/internal/testenv"
 	"github.com/originproof/originproof/loadgen/latency"
 )
-
-var (
-	pkiOnce sync.Once
-	pkiVal  *fixtures.PKI
-	pkiErr  error
-)
-
-func testPKI(t *testing.T) *fixtures.PKI {
-	t.Helper()
-	pkiOnce.Do(func() { pkiVal, pkiErr = fixtures.Generate(fixtures.Options{ServerName: "origin.test"}) })
-	if pkiErr != nil {
-		t.Fatal(pkiErr)
-	}
-	return pkiVal
-}
 
 func identity(t *testing.T, pki *fixtures.PKI, id string) Identity {
 	t.Helper()
@@ -50,7 +36,7 @@ func identity(t *testing.T, pki *fixtures.PKI, id string) Identity {
 func startOrigin(t *testing.T, cfg origin.Config) *origin.Server {
 	t.Helper()
 	if cfg.PKI == nil {
-		cfg.PKI = testPKI(t)
+		cfg.PKI = testenv.PKI(t)
 	}
 	if cfg.Addr == "" {
 		cfg.Addr = "127.0.0.1:0"
@@ -65,7 +51,7 @@ func startOrigin(t *testing.T, cfg origin.Config) *origin.Server {
 
 // originOpts are the options that point a run at a reference origin.
 func originOpts(t *testing.T, srv *origin.Server, id string) []Option {
-	pki := testPKI(t)
+	pki := testenv.PKI(t)
 	return []Option{
 		Target(srv.URL()), ConnectTo(srv.Addr()), RootCAs(pki.ServerRootPool(), "test PKI"),
 		ClientIdentity(identity(t, pki, id)),
@@ -149,7 +135,7 @@ type seen struct {
 }
 
 func TestRequestsLookLikeCloudFront(t *testing.T) {
-	pki := testPKI(t)
+	pki := testenv.PKI(t)
 	var mu sync.Mutex
 	var got []seen
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -451,7 +437,7 @@ func TestInterruptDuringIdleGapIsBounded(t *testing.T) {
 
 func TestErrorsAreClassified(t *testing.T) {
 	t.Parallel()
-	pki := testPKI(t)
+	pki := testenv.PKI(t)
 	strict := startOrigin(t, origin.Config{})
 	// A port nobody listens on.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -495,7 +481,7 @@ func TestErrorsAreClassified(t *testing.T) {
 // current root refuses the requests made with the next identity.
 func TestRotateTo(t *testing.T) {
 	t.Parallel()
-	pki := testPKI(t)
+	pki := testenv.PKI(t)
 	tests := []struct {
 		profile    string
 		wantErrors bool

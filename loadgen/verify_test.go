@@ -6,12 +6,14 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/originproof/originproof/internal/testenv"
 )
 
 func serverChain(t *testing.T) []*x509.Certificate {
 	t.Helper()
 	var chain []*x509.Certificate
-	for _, der := range testPKI(t).ServerCertificate().Certificate {
+	for _, der := range testenv.PKI(t).ServerCertificate().Certificate {
 		c, err := x509.ParseCertificate(der)
 		if err != nil {
 			t.Fatal(err)
@@ -26,7 +28,7 @@ func serverChain(t *testing.T) []*x509.Certificate {
 
 func TestServerVerifierRemembersOnlyWhatVerified(t *testing.T) {
 	t.Parallel()
-	pki := testPKI(t)
+	pki := testenv.PKI(t)
 	chain := serverChain(t)
 	now := time.Now()
 	leaf := chain[0]
@@ -101,7 +103,7 @@ func TestServerVerifierRemembersOnlyWhatVerified(t *testing.T) {
 
 func TestServerVerifierIsBounded(t *testing.T) {
 	t.Parallel()
-	v := newServerVerifier(testPKI(t).ServerRootPool(), "origin.test")
+	v := newServerVerifier(testenv.PKI(t).ServerRootPool(), "origin.test")
 	chain := serverChain(t)
 	for i := 0; i < maxRemembered+10; i++ {
 		// Distinct bytes that verify: the same chain with a copy of the

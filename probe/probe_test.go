@@ -5,33 +5,17 @@ import (
 	"crypto/tls"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/originproof/originproof/checks"
-	"github.com/originproof/originproof/fixtures"
 	"github.com/originproof/originproof/fixtures/origin"
+	"github.com/originproof/originproof/internal/testenv"
 )
-
-var (
-	pkiOnce sync.Once
-	pkiVal  *fixtures.PKI
-)
-
-func testPKI(t *testing.T) *fixtures.PKI {
-	pkiOnce.Do(func() {
-		var err error
-		if pkiVal, err = fixtures.Generate(fixtures.Options{ServerName: "origin.test"}); err != nil {
-			panic(err)
-		}
-	})
-	return pkiVal
-}
 
 func start(t *testing.T, profile string) Target {
 	t.Helper()
-	srv, err := origin.Start(origin.Config{PKI: testPKI(t), Profile: profile, Addr: "127.0.0.1:0"})
+	srv, err := origin.Start(origin.Config{PKI: testenv.PKI(t), Profile: profile, Addr: "127.0.0.1:0"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +24,7 @@ func start(t *testing.T, profile string) Target {
 }
 
 func cert(t *testing.T, id string) *tls.Certificate {
-	c := testPKI(t).Identity(id).TLSCertificate()
+	c := testenv.PKI(t).Identity(id).TLSCertificate()
 	return &c
 }
 

@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/originproof/originproof/checks"
-	"github.com/originproof/originproof/fixtures"
 	"github.com/originproof/originproof/fixtures/origin"
+	"github.com/originproof/originproof/internal/testenv"
 	"github.com/originproof/originproof/loadgen"
 )
 
@@ -21,10 +21,7 @@ import (
 // the per-pop handshake table is there.
 func TestInBrowserRealLoadRun(t *testing.T) {
 	browser := needChromium(t)
-	pki, err := fixtures.Generate(fixtures.Options{ServerName: "origin.test"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	pki := testenv.PKI(t)
 	srv, err := origin.Start(origin.Config{PKI: pki, Profile: "strict", Addr: "127.0.0.1:0"})
 	if err != nil {
 		t.Fatal(err)

@@ -9,44 +9,19 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
-	"github.com/originproof/originproof/fixtures"
 	"github.com/originproof/originproof/fixtures/origin"
+	"github.com/originproof/originproof/internal/testenv"
 	"github.com/originproof/originproof/loadgen/latency"
 )
 
-var (
-	loadPKIOnce sync.Once
-	loadPKI     *fixtures.PKI
-	loadPKIErr  error
-)
-
-// testLoadPKI generates one PKI for the package's tests and writes it to a
-// directory of the calling test.
-func testLoadPKI(t *testing.T) (string, *fixtures.PKI) {
-	t.Helper()
-	loadPKIOnce.Do(func() {
-		loadPKI, loadPKIErr = fixtures.Generate(fixtures.Options{ServerName: "origin.test"})
-	})
-	if loadPKIErr != nil {
-		t.Fatal(loadPKIErr)
-	}
-	dir := filepath.Join(t.TempDir(), "pki")
-	if err := loadPKI.WriteDir(dir, false); err != nil {
-		t.Fatal(err)
-	}
-	return dir, loadPKI
-}
-
 func startLoadOrigin(t *testing.T, profile string) *origin.Server {
 	t.Helper()
-	_, pki := testLoadPKI(t)
-	srv, err := origin.Start(origin.Config{PKI: pki, Profile: profile, Addr: "127.0.0.1:0"})
+	srv, err := origin.Start(origin.Config{PKI: testenv.PKI(t), Profile: profile, Addr: "127.0.0.1:0"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +62,7 @@ func readSummary(t *testing.T, dir string) loadSummaryDoc {
 }
 
 func TestLoadWritesEveryOutput(t *testing.T) {
-	pkiDir, _ := testLoadPKI(t)
+	pkiDir, _ := testenv.WritePKI(t)
 	srv := startLoadOrigin(t, origin.Strict)
 	out := t.TempDir()
 	var stdout, stderr bytes.Buffer
@@ -159,7 +134,7 @@ func TestLoadWritesEveryOutput(t *testing.T) {
 }
 
 func TestLoadExitCodes(t *testing.T) {
-	pkiDir, _ := testLoadPKI(t)
+	pkiDir, _ := testenv.WritePKI(t)
 	strict := startLoadOrigin(t, origin.Strict)
 	base := func(extra ...string) []string {
 		return append([]string{"load", "--pki", pkiDir, "--target", strict.URL(), "--connect-to", strict.Addr(), "--duration", "300ms", "--rate", "20"}, extra...)
@@ -213,7 +188,7 @@ func TestLoadExitCodes(t *testing.T) {
 }
 
 func TestLoadInterruptedStillWritesOutputs(t *testing.T) {
-	pkiDir, _ := testLoadPKI(t)
+	pkiDir, _ := testenv.WritePKI(t)
 	srv := startLoadOrigin(t, origin.Strict)
 	out := t.TempDir()
 	root := newRootCmd()

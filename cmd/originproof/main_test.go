@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -28,8 +29,7 @@ func TestScripts(t *testing.T) {
 		RequireExplicitExec: true,
 		Cmds: map[string]func(*testscript.TestScript, bool, []string){
 			"rc":         cmdRC,
-			"freeport":   cmdFreePort,
-			"waitport":   cmdWaitPort,
+			"waitlisten": cmdWaitListen,
 			"fakeserver": cmdFakeServer,
 		},
 		Condition: needTool,
@@ -53,34 +53,31 @@ func needTool(cond string) (bool, error) {
 	return true, nil
 }
 
-// cmdFreePort sets an environment variable to a free loopback port: freeport VAR.
-func cmdFreePort(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 1 {
-		ts.Fatalf("usage: freeport VAR")
+// cmdWaitListen waits (up to 10 s) until the origin whose output goes to
+// FILE prints "listening on https://ADDR", and sets VAR to ADDR's port:
+// waitlisten FILE VAR. Scripts start the origin with --listen 127.0.0.1:0,
+// so it binds a port of its own choosing and holds it from the start.
+func cmdWaitListen(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: waitlisten FILE VAR")
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		ts.Fatalf("freeport: %v", err)
-	}
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	ln.Close()
-	ts.Setenv(args[0], port)
-}
-
-// cmdWaitPort waits (up to 10 s) until ADDR accepts connections: waitport ADDR.
-func cmdWaitPort(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 1 {
-		ts.Fatalf("usage: waitport ADDR")
-	}
+	listening := regexp.MustCompile(`listening on https://(\S+)`)
 	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if c, err := net.DialTimeout("tcp", args[0], 200*time.Millisecond); err == nil {
-			c.Close()
+	for {
+		out, _ := os.ReadFile(ts.MkAbs(args[0]))
+		if m := listening.FindSubmatch(out); m != nil {
+			_, port, err := net.SplitHostPort(string(m[1]))
+			if err != nil {
+				ts.Fatalf("waitlisten: %s: %v", args[0], err)
+			}
+			ts.Setenv(args[1], port)
 			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("waitlisten: no 'listening on' line in %s after 10s:\n%s", args[0], out)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	ts.Fatalf("waitport: nothing listens on %s after 10s", args[0])
 }
 
 // cmdRC runs a command and checks its exit code: rc CODE PROG ARGS...

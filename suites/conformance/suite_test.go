@@ -11,6 +11,7 @@ import (
 	"github.com/originproof/originproof/checks"
 	"github.com/originproof/originproof/fixtures"
 	"github.com/originproof/originproof/fixtures/origin"
+	"github.com/originproof/originproof/internal/testenv"
 	"github.com/originproof/originproof/probe"
 )
 
@@ -26,10 +27,7 @@ func TestConformance(t *testing.T) {
 	var cfg Config
 	own := os.Getenv("ORIGINPROOF_TARGET") == ""
 	if own {
-		pki, err := fixtures.Generate(fixtures.Options{ServerName: "origin.test"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		pki := testenv.PKI(t)
 		srv, err := origin.Start(origin.Config{PKI: pki, Profile: origin.Strict, Addr: "127.0.0.1:0"})
 		if err != nil {
 			t.Fatal(err)

@@ -23,30 +23,14 @@ import (
 	"time"
 
 	"github.com/originproof/originproof/checks"
-	"github.com/originproof/originproof/fixtures"
 	"github.com/originproof/originproof/fixtures/servers"
+	"github.com/originproof/originproof/internal/testenv"
 	"github.com/originproof/originproof/reports"
 )
 
 var binary string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "originproof-realservers-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binary = filepath.Join(dir, "originproof")
-	build := exec.Command("go", "build", "-o", binary, "github.com/originproof/originproof/cmd/originproof")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building originproof:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testenv.Main(m, func(b string) { binary = b }) }
 
 // Row is one server × configuration and what the harness must say about it.
 type Row struct {
@@ -186,14 +170,7 @@ func TestMatrix(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs every real server configuration")
 	}
-	pkiDir := t.TempDir()
-	pki, err := fixtures.Generate(fixtures.Options{ServerName: "origin.test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := pki.WriteDir(pkiDir, true); err != nil {
-		t.Fatal(err)
-	}
+	pkiDir, _ := testenv.WritePKI(t)
 	require := os.Getenv("ORIGINPROOF_REQUIRE_TOOLS") != ""
 	results := make([]result, len(Matrix))
 	// A bounded number of servers and certifications at once: all of them

@@ -13,6 +13,7 @@ import (
 
 	"github.com/originproof/originproof/checks"
 	"github.com/originproof/originproof/fixtures/origin"
+	"github.com/originproof/originproof/internal/testenv"
 	"github.com/originproof/originproof/reports"
 	"github.com/originproof/originproof/scenarios"
 )
@@ -24,7 +25,7 @@ func TestExampleScenarios(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs every example scenario twice")
 	}
-	pkiDir, pki := writePKI(t)
+	pkiDir, pki := testenv.WritePKI(t)
 	cases := []struct {
 		example, profile string
 		wantCode         int

@@ -11,6 +11,7 @@ import (
 
 	"github.com/originproof/originproof/checks"
 	"github.com/originproof/originproof/fixtures/origin"
+	"github.com/originproof/originproof/internal/testenv"
 	"github.com/originproof/originproof/reports"
 )
 
@@ -18,7 +19,7 @@ import (
 // ends the run promptly with exit 3, and summary.json, junit.xml and
 // report.html are written with what was measured.
 func TestInterruptedConformStillWritesItsReport(t *testing.T) {
-	pkiDir, pki := writePKI(t)
+	pkiDir, pki := testenv.WritePKI(t)
 	srv, err := origin.Start(origin.Config{PKI: pki, Profile: origin.Strict, Addr: "127.0.0.1:0"})
 	if err != nil {
 		t.Fatal(err)

@@ -20,44 +20,14 @@ import (
 	"time"
 
 	"github.com/originproof/originproof/checks"
-	"github.com/originproof/originproof/fixtures"
 	"github.com/originproof/originproof/fixtures/origin"
+	"github.com/originproof/originproof/internal/testenv"
 	"github.com/originproof/originproof/reports"
 )
 
 var binary string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "originproof-selftest-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binary = filepath.Join(dir, "originproof")
-	build := exec.Command("go", "build", "-o", binary, "github.com/originproof/originproof/cmd/originproof")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building originproof:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
-
-// writePKI generates a test PKI for origin.test into a temporary directory.
-func writePKI(t *testing.T) (string, *fixtures.PKI) {
-	t.Helper()
-	dir := t.TempDir()
-	pki, err := fixtures.Generate(fixtures.Options{ServerName: "origin.test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := pki.WriteDir(dir, true); err != nil {
-		t.Fatal(err)
-	}
-	return dir, pki
-}
+func TestMain(m *testing.M) { testenv.Main(m, func(b string) { binary = b }) }
 
 type want struct {
 	fail, warn []string
@@ -108,7 +78,7 @@ func TestProfileMatrix(t *testing.T) {
 	if testing.Short() {
 		t.Skip("certifies every reference profile")
 	}
-	pkiDir, pki := writePKI(t)
+	pkiDir, pki := testenv.WritePKI(t)
 	covered := map[string]bool{}
 	type result struct {
 		sum    *reports.Summary
@@ -210,7 +180,7 @@ func TestProfileMatrix(t *testing.T) {
 // TestSummaryAndJUnitShape: summary.json carries every field of its documented
 // schema for every check, and junit.xml one testcase per check id.
 func TestSummaryAndJUnitShape(t *testing.T) {
-	pkiDir, pki := writePKI(t)
+	pkiDir, pki := testenv.WritePKI(t)
 	srv, err := origin.Start(origin.Config{PKI: pki, Profile: origin.OptionalClientAuth, Addr: "127.0.0.1:0"})
 	if err != nil {
 		t.Fatal(err)

@@ -35,6 +35,7 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"github.com/originproof/originproof/cloudfront"
 	"github.com/originproof/originproof/fixtures"
 	"github.com/originproof/originproof/fixtures/origin"
 	"github.com/originproof/originproof/loadgen"
@@ -485,7 +486,7 @@ func handshakeCPU(e *env) ([]row, error) {
 func (e *env) bareConfig() *tls.Config {
 	return &tls.Config{
 		Certificates: []tls.Certificate{e.cert}, RootCAs: e.roots, ServerName: serverName,
-		MinVersion: tls.VersionTLS12, CurvePreferences: []tls.CurveID{tls.X25519, tls.CurveP256, tls.CurveP384},
+		MinVersion: tls.VersionTLS12, CurvePreferences: cloudfront.Curves,
 	}
 }
 
