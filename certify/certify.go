@@ -15,6 +15,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/originproof/originproof/checks"
 	"github.com/originproof/originproof/fixtures"
@@ -42,6 +43,13 @@ type Options struct {
 	Progress func(loadgen.Progress)
 	// LoadStarted is called when the load engine is built (nil: none).
 	LoadStarted func(loadgen.Config)
+	// Shard makes this run one shard of several (see runShard).
+	Shard Shard
+	// StartAt, when set, is the start barrier of the load (with
+	// StartTolerance, see LoadOptions); Waiting shows the wait.
+	StartAt        time.Time
+	StartTolerance time.Duration
+	Waiting        func(left time.Duration)
 }
 
 // Scenario fields named by InputErrors of a scenario run.
@@ -86,6 +94,9 @@ func run(ctx context.Context, s *scenarios.Scenario, o Options) (*reports.Summar
 	if err != nil {
 		return nil, inputErr("load", "%v", err)
 	}
+	if o.Shard.Sharded() && s.PKI.Dir == "" {
+		return nil, inputErr(FieldPKI, "a sharded run needs the same PKI on every shard: give a 'pki init' directory (pki.dir), not a PKI made for the run")
+	}
 	pki, pkiDir, err := LoadPKI(PKISource{Dir: s.PKI.Dir, CACert: s.PKI.CACert, CAKey: s.PKI.CAKey,
 		ServerName: s.Target.ServerName, WriteTo: filepath.Join(o.Out, "pki")})
 	if err != nil {
@@ -123,6 +134,9 @@ func run(ctx context.Context, s *scenarios.Scenario, o Options) (*reports.Summar
 		return nil, inputErr(FieldOut, "%q: %v", o.Out, unwrapPath(err))
 	}
 
+	if o.Shard.Sharded() {
+		return runShard(ctx, s, o, plan, ep, pki, identity, cfg, logw)
+	}
 	stages := 2
 	if plan != nil {
 		stages = 3
@@ -135,7 +149,9 @@ func run(ctx context.Context, s *scenarios.Scenario, o Options) (*reports.Summar
 	sum.Config["scenario"] = o.Source
 	if plan != nil && runErr == nil && ctx.Err() == nil {
 		fmt.Fprintf(logw, "[2/%d] load: %d phase(s), %v, %d requests scheduled\n", stages, len(plan.Windows), plan.Schedule.Duration(), plan.Schedule.Requests())
-		if err := runPhases(ctx, s, ep, pki, identity, plan, sum, o); err != nil {
+		lr, err := runPhases(ctx, s, ep, pki, identity, plan, o)
+		lr.apply(sum)
+		if err != nil {
 			return sum, err
 		}
 	}
@@ -180,9 +196,31 @@ func LoadIdentity(pki *fixtures.PKI, pkiDir, name string) (loadgen.Identity, err
 	return loadgen.Identity{Name: name, Certificate: &c}, nil
 }
 
-// runPhases runs the load phases as one schedule, evaluates the thresholds
-// per phase and records rotation.under-load.
-func runPhases(ctx context.Context, s *scenarios.Scenario, ep *Endpoint, pki *fixtures.PKI, identity loadgen.Identity, plan *scenarios.LoadPlan, sum *reports.Summary, o Options) error {
+// loadResult is what the load phases add to a summary.
+type loadResult struct {
+	load       *loadgen.Summary
+	thresholds []reports.ThresholdResult
+	warnings   []string
+	rotation   *reports.Check
+}
+
+func (lr loadResult) apply(sum *reports.Summary) {
+	if lr.load == nil {
+		return
+	}
+	sum.Load = lr.load
+	sum.Thresholds = append(sum.Thresholds, lr.thresholds...)
+	sum.Warnings = append(sum.Warnings, lr.warnings...)
+	if lr.rotation != nil {
+		sum.SetCheck(*lr.rotation)
+	}
+}
+
+// runPhases runs the load phases as one schedule (this shard's share when
+// sharded), evaluates the thresholds per phase and decides
+// rotation.under-load.
+func runPhases(ctx context.Context, s *scenarios.Scenario, ep *Endpoint, pki *fixtures.PKI, identity loadgen.Identity, plan *scenarios.LoadPlan, o Options) (loadResult, error) {
+	var lr loadResult
 	p := s.Pooling
 	opts := append(ep.LoadOptions(),
 		loadgen.MaxConns(*p.MaxConns), loadgen.KeepAlive(p.Keepalive.Duration), loadgen.ConnectTimeout(p.ConnectTimeout.Duration),
@@ -191,37 +229,47 @@ func runPhases(ctx context.Context, s *scenarios.Scenario, ep *Endpoint, pki *fi
 	if !*p.OriginShield {
 		opts = append(opts, loadgen.Pops(*p.Pops))
 	}
+	if o.Shard.Sharded() {
+		opts = append(opts, loadgen.Shard(o.Shard.Index, o.Shard.Count))
+	}
 	next := pki.Identity(rotationNext)
 	if plan.RotateUntil > 0 && next != nil && next.Skipped == "" {
 		c := next.TLSCertificate()
 		opts = append(opts, loadgen.RotateTo(loadgen.Identity{Name: next.CheckID, Certificate: &c}, plan.RotateFrom, plan.RotateUntil))
 	}
-	rep, runErr := RunLoad(ctx, opts, LoadOptions{Out: o.Out, Version: o.Version, Args: o.Args, Progress: o.Progress, Started: o.LoadStarted})
+	lo := LoadOptions{Out: o.Out, Version: o.Version, Args: o.Args, Progress: o.Progress, Started: o.LoadStarted,
+		StartAt: o.StartAt, StartTolerance: o.StartTolerance, Waiting: o.Waiting}
+	rep, runErr := RunLoad(ctx, opts, lo)
 	if rep == nil {
-		return runErr
+		return lr, runErr
 	}
-	sum.Load = &rep.Summary
+	lr.load = &rep.Summary
 	if runErr != nil && ctx.Err() == nil {
-		sum.Warnings = append(sum.Warnings, "load: "+runErr.Error())
+		lr.warnings = append(lr.warnings, "load: "+runErr.Error())
+	}
+	if rep.Summary.GeneratorLimited {
+		lr.warnings = append(lr.warnings, generatorLimited(&rep.Summary))
 	}
 	resultsPath := filepath.Join(o.Out, loadgen.ResultsFile)
+	lr.thresholds, lr.rotation, runErr = judgePhases(s, plan.ForShard(o.Shard.Index, o.Shard.Count), resultsPath)
+	return lr, runErr
+}
+
+// judgePhases reads a run's results.json and judges the scenario's
+// thresholds per phase and rotation.under-load on it.
+func judgePhases(s *scenarios.Scenario, plan *scenarios.LoadPlan, resultsPath string) ([]reports.ThresholdResult, *reports.Check, error) {
 	rf, err := os.Open(resultsPath)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	defer rf.Close()
 	stats, err := plan.Stats(loadgen.NewDecoder(rf))
 	if err != nil {
-		return fmt.Errorf("reading %s: %w", resultsPath, err)
+		return nil, nil, fmt.Errorf("reading %s: %w", resultsPath, err)
 	}
+	var out []reports.ThresholdResult
 	for _, t := range s.Evaluate(stats) {
-		sum.Thresholds = append(sum.Thresholds, reports.ThresholdResult{Name: t.Name, Phase: t.Phase, Limit: t.Limit, Observed: t.Observed, Held: t.Held})
+		out = append(out, reports.ThresholdResult{Name: t.Name, Phase: t.Phase, Limit: t.Limit, Observed: t.Observed, Held: t.Held})
 	}
-	if c := rotationUnderLoad(plan, stats, next); c != nil {
-		sum.SetCheck(*c)
-	}
-	if rep.Summary.GeneratorLimited {
-		sum.Warnings = append(sum.Warnings, generatorLimited(&rep.Summary))
-	}
-	return nil
+	return out, rotationUnderLoad(plan, stats, rotationNext), nil
 }

@@ -167,8 +167,7 @@ func TestLoadIdentityFiles(t *testing.T) {
 }
 
 func TestRotationUnderLoad(t *testing.T) {
-	pki := testPKI(t)
-	next := pki.Identity(rotationNext)
+	next := rotationNext
 	plan := &scenarios.LoadPlan{Windows: []scenarios.Window{{Name: "steady", Kind: "steady"}, {Name: "rotation-drill", Kind: "rotation-drill"}},
 		RotateFrom: time.Second, RotateUntil: 2 * time.Second}
 	stats := func(requests, errors, served int64) []scenarios.PhaseStats {

@@ -26,6 +26,12 @@ type LoadOptions struct {
 	Progress func(loadgen.Progress)
 	// Started is called once the engine is built, before traffic (nil: none).
 	Started func(loadgen.Config)
+	// StartAt, when set, is the start barrier: the run waits for it, and a
+	// run that reaches it later than StartTolerance is refused (*LateError).
+	StartAt        time.Time
+	StartTolerance time.Duration
+	// Waiting is called about every second while waiting for StartAt.
+	Waiting func(left time.Duration)
 }
 
 // RunLoad runs one load engine writing results.json, latency.hlog and
@@ -61,12 +67,25 @@ func RunLoad(ctx context.Context, opts []loadgen.Option, o LoadOptions) (*loadge
 	if o.Started != nil {
 		o.Started(e.Config())
 	}
+	if !o.StartAt.IsZero() {
+		if o.StartTolerance <= 0 {
+			o.StartTolerance = DefaultStartTolerance
+		}
+		if err := WaitUntil(ctx, o.StartAt, o.StartTolerance, o.Waiting); err != nil {
+			return nil, err
+		}
+	}
 	rep, runErr := e.Run(ctx)
 	if rep == nil {
 		return nil, runErr
 	}
+	info := loadgen.NewRunInfo(rep, o.Version, o.Args)
+	if !o.StartAt.IsZero() {
+		at := o.StartAt.UTC()
+		info.StartAt, info.StartTolerance = &at, loadgen.Duration(o.StartTolerance)
+	}
 	return rep, errors.Join(runErr, resultsF.Close(), hlogF.Close(),
-		loadgen.WriteJSONFile(filepath.Join(o.Out, loadgen.RunFile), loadgen.NewRunInfo(rep, o.Version, o.Args)))
+		loadgen.WriteJSONFile(filepath.Join(o.Out, loadgen.RunFile), info))
 }
 
 // optionError turns a loadgen option error into an InputError naming the option.

@@ -5,17 +5,25 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
 
+	"github.com/originproof/originproof/checks"
 	"github.com/originproof/originproof/loadgen"
 	"github.com/originproof/originproof/reports"
+	"github.com/originproof/originproof/scenarios"
 )
 
-// Merge merges the outputs of load shards (`load --shard i/N` run on
-// several machines) into out: results.json, latency.hlog, run.json,
-// summary.json (the merged load judged as one run) and report.html. Bad
-// shard directories, shards of different runs, or an --out that is one of
-// them are InputErrors; a merge that fails while writing is returned with
-// the summary of what was merged when there is one.
+// Merge merges the outputs of shards run on several machines (`load
+// --shard i/N` or `certify --shard i/N`) into out: results.json,
+// latency.hlog, run.json, summary.json and report.html. Load shards merge
+// into one load run judged on its own; certify shards into what one certify
+// writes: shard 1's conformance, the merged load, and the scenario's
+// thresholds and rotation.under-load judged on the merged whole (junit.xml
+// too). Bad shard directories, shards of different runs, or an out that is
+// one of them are InputErrors; a merge that fails while writing is returned
+// with the summary of what was merged when there is one.
 func Merge(out string, dirs []string, version string, args []string) (*reports.Summary, error) {
 	if out == "" {
 		return nil, inputErr(FieldOut, "the output directory is required")
@@ -59,15 +67,98 @@ func Merge(out string, dirs []string, version string, args []string) (*reports.S
 		}
 		return nil, err
 	}
-	sum := LoadSummary(&m.Summary, version, m.Run.Started, m.Run.Ended)
+	writeErr := errors.Join(resultsF.Close(), hlogF.Close(), loadgen.WriteJSONFile(filepath.Join(out, loadgen.RunFile), m.Run))
+	var merged []string
 	if len(m.Run.Missing) > 0 {
-		sum.Warnings = append(sum.Warnings, fmt.Sprintf("merged %d of %d shards (missing %v): the origin saw only part of the load", len(shards), shards[0].Count, m.Run.Missing))
+		merged = append(merged, fmt.Sprintf("merged %d of %d shards (missing %v): the origin saw only part of the load", len(shards), shards[0].Count, m.Run.Missing))
 	}
-	writeErr := errors.Join(resultsF.Close(), hlogF.Close(),
-		loadgen.WriteJSONFile(filepath.Join(out, loadgen.RunFile), m.Run),
-		sum.WriteFile(filepath.Join(out, loadgen.SummaryFile)))
+	if len(shards) > 1 {
+		merged = append(merged, fmt.Sprintf("the shards started within %.3fs of each other", m.Run.StartSkewS))
+	}
+	var sum *reports.Summary
+	if _, err := os.Stat(filepath.Join(shards[0].Dir, ScenarioFile)); err == nil {
+		if sum, err = mergeCertify(shards, out, &m.Summary); err != nil {
+			return nil, err
+		}
+		sum.Warnings = append(sum.Warnings, merged...)
+		if writeErr == nil {
+			writeErr = reports.WriteOutputs(out, sum)
+		}
+		return sum, writeErr
+	}
+	sum = LoadSummary(&m.Summary, version, m.Run.Started, m.Run.Ended)
+	sum.Warnings = append(sum.Warnings, merged...)
+	if writeErr == nil {
+		writeErr = sum.WriteFile(filepath.Join(out, loadgen.SummaryFile))
+	}
 	if writeErr == nil {
 		_, writeErr = reports.RenderDir(out)
 	}
 	return sum, writeErr
+}
+
+// mergeCertify is the summary of merged certify shards: shard 1's
+// conformance results, the merged load, and the thresholds and
+// rotation.under-load of the scenario judged on the merged results.
+func mergeCertify(shards []*loadgen.ShardDir, out string, load *loadgen.Summary) (*reports.Summary, error) {
+	scenarioPath := filepath.Join(shards[0].Dir, ScenarioFile)
+	data, err := os.ReadFile(scenarioPath)
+	if err != nil {
+		return nil, &InputError{Field: "shards", Err: err}
+	}
+	s, err := scenarios.Parse(data, scenarioPath, scenarios.Options{})
+	if err != nil {
+		return nil, &InputError{Field: "shards", Err: err}
+	}
+	for _, sh := range shards[1:] {
+		// Machines may reach the origin and keep the PKI their own way; the
+		// load and how it is judged must be the same.
+		path := filepath.Join(sh.Dir, ScenarioFile)
+		other, err := scenarios.LoadFile(path, scenarios.Options{})
+		if err != nil {
+			return nil, inputErr("shards", "%s: %v", sh.Dir, err)
+		}
+		if !reflect.DeepEqual(other.Load, s.Load) || !reflect.DeepEqual(other.Pooling, s.Pooling) ||
+			!reflect.DeepEqual(other.Thresholds, s.Thresholds) || other.Policy.FailOn != s.Policy.FailOn {
+			return nil, inputErr("shards", "%s: not the same scenario as %s (load, pooling, thresholds or fail_on differ)", sh.Dir, shards[0].Dir)
+		}
+	}
+	plan, err := s.Plan()
+	if err != nil || plan == nil {
+		return nil, inputErr("shards", "%s: the scenario has no load phases to merge", scenarioPath)
+	}
+	var sum *reports.Summary
+	for _, sh := range shards {
+		if sh.Index == 1 {
+			if sum, err = reports.ReadSummary(filepath.Join(sh.Dir, loadgen.SummaryFile)); err != nil {
+				return nil, &InputError{Field: "shards", Err: err}
+			}
+		}
+	}
+	if sum == nil {
+		// Shard 1 ran the conformance suites: without it nothing was judged.
+		sum = reports.New("", load.Config.Target, load.Config.ServerName)
+		for _, c := range checks.Catalogue {
+			sum.Checks = append(sum.Checks, reports.Check{ID: c.ID, Group: c.Group, Severity: c.Severity, Status: checks.StatusError,
+				Expected: c.Expected, Observed: "not merged: shard 1, which ran the conformance suites, is missing", Layer: checks.LayerNone})
+		}
+	}
+	sum.Shard, sum.Load, sum.Thresholds = "", load, nil
+	sum.Warnings = slices.DeleteFunc(sum.Warnings, func(w string) bool { return strings.HasPrefix(w, "shard ") })
+	if load.GeneratorLimited {
+		sum.Warnings = append(sum.Warnings, generatorLimited(load))
+	}
+	thresholds, rotation, err := judgePhases(s, plan, filepath.Join(out, loadgen.ResultsFile))
+	if err != nil {
+		return nil, err
+	}
+	sum.Thresholds = thresholds
+	if rotation != nil {
+		sum.SetCheck(*rotation)
+	}
+	sum.Decide(s.Policy.FailOn == "warn")
+	if load.Interrupted {
+		sum.Verdict, sum.VerdictReason = checks.VerdictInconclusive, "a shard was interrupted: the load is incomplete"
+	}
+	return sum, os.WriteFile(filepath.Join(out, ScenarioFile), data, 0o644)
 }

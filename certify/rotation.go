@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/originproof/originproof/checks"
-	"github.com/originproof/originproof/fixtures"
 	"github.com/originproof/originproof/reports"
 	"github.com/originproof/originproof/scenarios"
 )
@@ -17,7 +16,7 @@ const rotationNext = "rotation.next-accepted"
 // check: zero failed requests while the pools switched identity, and
 // requests served with the next identity. It is nil when the scenario has
 // no rotation-drill phase.
-func rotationUnderLoad(plan *scenarios.LoadPlan, stats []scenarios.PhaseStats, next *fixtures.Identity) *reports.Check {
+func rotationUnderLoad(plan *scenarios.LoadPlan, stats []scenarios.PhaseStats, next string) *reports.Check {
 	idx := -1
 	for i, w := range plan.Windows {
 		if w.Kind == "rotation-drill" {
@@ -32,10 +31,7 @@ func rotationUnderLoad(plan *scenarios.LoadPlan, stats []scenarios.PhaseStats, n
 	cat, _ := checks.Lookup(id)
 	st := stats[idx]
 	c := reports.Check{ID: id, Group: cat.Group, Severity: cat.Severity, Expected: cat.Expected, Layer: checks.LayerNone}
-	served := int64(0)
-	if next != nil {
-		served = st.Identities[next.CheckID]
-	}
+	served := st.Identities[next]
 	switch {
 	case st.Requests == 0:
 		c.Status, c.Observed = checks.StatusError, "no request was sent in the rotation drill"

@@ -33,6 +33,10 @@ type Report struct {
 	Histograms *latency.Set
 	Started    time.Time
 	Ended      time.Time
+	// ClockOffset is the origin's clock minus this machine's, from the Date
+	// header of the first response (ClockOffsetOK false: none had one).
+	ClockOffset   time.Duration
+	ClockOffsetOK bool
 }
 
 // Engine runs one CloudFront-shaped load run.
@@ -72,11 +76,12 @@ func (e *Engine) Run(ctx context.Context) (*Report, error) {
 	}
 	r := e.r
 	fl := newInflight()
+	edge := &edge{pops: e.pops, inflight: fl, bound: time.Duration(r.connectAttempts)*r.connectTimeout + 2*r.readTimeout}
 	client := &http.Client{
 		// The edge bounds the whole exchange itself: a Client.Timeout on a
 		// RoundTripper that is not an *http.Transport costs a goroutine and
 		// a timer per request.
-		Transport: &edge{pops: e.pops, inflight: fl, bound: time.Duration(r.connectAttempts)*r.connectTimeout + 2*r.readTimeout},
+		Transport: edge,
 		// CloudFront returns the origin's redirects to the viewer.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
@@ -205,6 +210,7 @@ consume:
 		Started:    began,
 		Ended:      ended,
 	}
+	rep.ClockOffset, rep.ClockOffsetOK = edge.clock.get()
 	return rep, errors.Join(outErr, writeErr)
 }
 

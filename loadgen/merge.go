@@ -112,6 +112,10 @@ type ShardRun struct {
 	// FirstPop and LastPop are the shard's pops in the merged numbering.
 	FirstPop int `json:"first_pop"`
 	LastPop  int `json:"last_pop"`
+	// StartAt and ClockOffsetS are the shard's barrier and its clock
+	// against the origin's (see RunInfo).
+	StartAt      *time.Time `json:"start_at,omitempty"`
+	ClockOffsetS *float64   `json:"clock_offset_s,omitempty"`
 }
 
 // MergedRunInfo is run.json of a merged run: the merged configuration and
@@ -121,6 +125,8 @@ type MergedRunInfo struct {
 	Shards []ShardRun `json:"shards"`
 	// Missing lists the shards (i of N) not merged.
 	Missing []int `json:"missing_shards,omitempty"`
+	// StartSkewS is the time between the first and the last shard's start.
+	StartSkewS float64 `json:"start_skew_s"`
 }
 
 // Merged is the outcome of Merge.
@@ -153,6 +159,12 @@ func CheckShards(shards []*ShardDir) error {
 			return mergeErr(s.Dir, "not the same run as %s: %s", first.Dir, d)
 		}
 	}
+	if early, late, skew := startSkew(shards); early != nil {
+		if tol := time.Duration(late.Run.StartTolerance); late.Run.StartAt != nil && tol > 0 && skew > tol {
+			return mergeErr(late.Dir, "started %v after %s (shards of one run started with --start-at must start within %v of each other: check the machines' clocks)",
+				skew.Round(time.Millisecond), early.Dir, tol)
+		}
+	}
 	for _, s := range shards[1:] {
 		a, b := first.Run, s.Run
 		if b.Started.After(a.Ended) || a.Started.After(b.Ended) {
@@ -162,6 +174,24 @@ func CheckShards(shards []*ShardDir) error {
 		}
 	}
 	return nil
+}
+
+// startSkew is the spread of the shards' actual starts: the earliest and
+// the latest shard and the time between them (nil for fewer than two).
+func startSkew(shards []*ShardDir) (early, late *ShardDir, skew time.Duration) {
+	if len(shards) < 2 {
+		return nil, nil, 0
+	}
+	early, late = shards[0], shards[0]
+	for _, s := range shards[1:] {
+		if s.Run.Started.Before(early.Run.Started) {
+			early = s
+		}
+		if s.Run.Started.After(late.Run.Started) {
+			late = s
+		}
+	}
+	return early, late, late.Run.Started.Sub(early.Run.Started)
 }
 
 // configDiff names the first difference between two shards' configurations
@@ -289,6 +319,7 @@ func Merge(shards []*ShardDir, results, hlog io.Writer, version string, command 
 			Dir: sh.Dir, Shard: fmt.Sprintf("%d/%d", sh.Index, sh.Count), Version: sh.Run.Version, Command: sh.Run.Command,
 			Started: sh.Run.Started, Ended: sh.Run.Ended, Interrupted: sh.Run.Interrupted, Machine: sh.Run.Machine,
 			ConnectTo: sh.Run.Config.ConnectTo, Requests: x.Requests, FirstPop: off, LastPop: off + pops - 1,
+			StartAt: sh.Run.StartAt, ClockOffsetS: sh.Run.ClockOffsetS,
 		})
 	}
 	for _, phase := range sortedPhases(phases) {
@@ -341,6 +372,8 @@ func Merge(shards []*ShardDir, results, hlog io.Writer, version string, command 
 		cfg.Shard = strings.Join(got, ",") + "/" + strconv.Itoa(first.Count)
 	}
 	s.Config = &cfg
+	_, _, skew := startSkew(shards)
+	run.StartSkewS = round4(skew.Seconds())
 	run.RunInfo = RunInfo{
 		SchemaVersion: 1, Tool: "originproof", Version: version, Command: command,
 		Started: started.UTC(), Ended: ended.UTC(), Interrupted: s.Interrupted, Machine: ThisMachine(), Config: cfg,

@@ -176,6 +176,14 @@ func TestMergeShards(t *testing.T) {
 	}
 }
 
+// barrier makes s a shard that waited for --start-at (5 s tolerance) and
+// started late after it.
+func barrier(s *ShardDir, at time.Time, late time.Duration) *ShardDir {
+	s.Run.StartAt, s.Run.StartTolerance = &at, Duration(5*time.Second)
+	s.Run.Started = at.Add(late)
+	return s
+}
+
 func TestCheckShardsRefuses(t *testing.T) {
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	shard := func(dir string, i, n int, mut func(*ShardDir)) *ShardDir {
@@ -200,6 +208,7 @@ func TestCheckShardsRefuses(t *testing.T) {
 		{"schedule", []*ShardDir{shard("a", 1, 2, nil), shard("b", 2, 2, func(s *ShardDir) { s.Run.Config.Arrival = Constant(10, 2*time.Minute) })}, "b: not the same run as a: arrival"},
 		{"times", []*ShardDir{shard("a", 1, 2, nil), shard("b", 2, 2, func(s *ShardDir) { s.Run.Started, s.Run.Ended = start.Add(time.Hour), start.Add(61*time.Minute) })}, "the runs do not overlap"},
 		{"unsharded", []*ShardDir{shard("a", 1, 1, func(s *ShardDir) { s.Run.Config.Shard = "" }), shard("b", 1, 1, func(s *ShardDir) { s.Run.Config.Shard = "" })}, "a: not a shard"},
+		{"start skew", []*ShardDir{barrier(shard("a", 1, 2, nil), start, 0), barrier(shard("b", 2, 2, nil), start, 6*time.Second)}, "b: started 6s after a"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -212,6 +221,10 @@ func TestCheckShardsRefuses(t *testing.T) {
 	ok := []*ShardDir{shard("b", 2, 2, func(s *ShardDir) { s.Run.Config.ConnectTo = "10.0.0.2:443" }), shard("a", 1, 2, nil)}
 	if err := CheckShards(ok); err != nil {
 		t.Errorf("shards of one run (each with its own connect-to): %v", err)
+	}
+	within := []*ShardDir{barrier(shard("a", 1, 2, nil), start, 0), barrier(shard("b", 2, 2, nil), start, 4*time.Second)}
+	if err := CheckShards(within); err != nil {
+		t.Errorf("shards 4 s apart with a 5 s tolerance: %v", err)
 	}
 	if ok[0].Dir != "a" {
 		t.Errorf("CheckShards did not sort by index: first is %s", ok[0].Dir)

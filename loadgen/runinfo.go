@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"runtime"
 	"time"
@@ -18,8 +19,15 @@ type RunInfo struct {
 	Started       time.Time `json:"started"`
 	Ended         time.Time `json:"ended"`
 	Interrupted   bool      `json:"interrupted"`
-	Machine       Machine   `json:"machine"`
-	Config        Config    `json:"config"`
+	// StartAt is the start barrier the run waited for (shards of one run
+	// start together), with how late it could be reached.
+	StartAt        *time.Time `json:"start_at,omitempty"`
+	StartTolerance Duration   `json:"start_tolerance,omitempty"`
+	// ClockOffsetS is the origin's clock minus this machine's (seconds),
+	// from the Date header of the run's first response.
+	ClockOffsetS *float64 `json:"clock_offset_s,omitempty"`
+	Machine      Machine  `json:"machine"`
+	Config       Config   `json:"config"`
 }
 
 // Machine describes where the generator ran.
@@ -47,7 +55,13 @@ func ThisMachine() Machine {
 
 // NewRunInfo describes a finished run.
 func NewRunInfo(rep *Report, version string, command []string) RunInfo {
+	var offset *float64
+	if rep.ClockOffsetOK {
+		s := math.Round(rep.ClockOffset.Seconds()*10) / 10
+		offset = &s
+	}
 	return RunInfo{
+		ClockOffsetS:  offset,
 		SchemaVersion: 1,
 		Tool:          "originproof",
 		Version:       version,

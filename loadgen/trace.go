@@ -7,6 +7,7 @@ import (
 	"net/http/httptrace"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/originproof/originproof/cloudfront"
@@ -95,6 +96,40 @@ type edge struct {
 	pops     []*pop
 	inflight *inflight
 	bound    time.Duration // on the whole exchange, body included; the read timeout applies to the headers
+	clock    originClock
+}
+
+// originClock keeps the origin's clock offset from the first response that
+// carries a Date header (one atomic load per request after that).
+type originClock struct {
+	seen   atomic.Bool
+	mu     sync.Mutex
+	offset time.Duration
+	ok     bool
+}
+
+func (c *originClock) observe(resp *http.Response, received time.Time) {
+	if c.seen.Load() {
+		return
+	}
+	d, err := http.ParseTime(resp.Header.Get("Date"))
+	if err != nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.ok {
+		// Date has one-second resolution: centre it.
+		c.offset, c.ok = d.Add(500*time.Millisecond).Sub(received), true
+		c.seen.Store(true)
+	}
+}
+
+// get returns the offset (origin minus this machine) and whether one was seen.
+func (c *originClock) get() (time.Duration, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.offset, c.ok
 }
 
 // RoundTrip implements http.RoundTripper.
@@ -119,6 +154,7 @@ func (e *edge) RoundTrip(req *http.Request) (*http.Response, error) {
 		cancel()
 		return resp, err
 	}
+	e.clock.observe(resp, time.Now())
 	// The bound holds until the body is closed.
 	resp.Body = &boundedBody{ReadCloser: resp.Body, cancel: cancel}
 	return resp, nil

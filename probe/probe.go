@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"sort"
@@ -96,6 +97,16 @@ type Result struct {
 	State *tls.ConnectionState
 	// Reused: the request went over an already used connection.
 	Reused bool
+}
+
+// ClockSkew is the origin's clock minus this machine's, in seconds rounded
+// to a tenth, from the response's Date header (one-second resolution: it
+// is centred before comparing); ok is false when there was no Date.
+func (r Result) ClockSkew() (seconds float64, ok bool) {
+	if r.Kind != Response || r.Date.IsZero() {
+		return 0, false
+	}
+	return math.Round(r.Date.Add(500*time.Millisecond).Sub(r.Received).Seconds()*10) / 10, true
 }
 
 // Describe is a one-line account of the result ("rejected at tls:

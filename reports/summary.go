@@ -24,18 +24,20 @@ const (
 
 // Summary is summary.json (schema_version 1; the README documents its fields).
 type Summary struct {
-	SchemaVersion        int            `json:"schema_version"`
-	Tool                 string         `json:"tool"`
-	Version              string         `json:"version"`
-	Target               string         `json:"target"`
-	ServerName           string         `json:"server_name"`
-	Verdict              checks.Verdict `json:"verdict"`
-	VerdictReason        string         `json:"verdict_reason,omitempty"`
-	ClientAuth           ClientAuth     `json:"client_auth,omitempty"`
-	ClientAuthEnforcedAt checks.Layer   `json:"client_auth_enforced_at,omitempty"`
-	ClockSkewS           *float64       `json:"clock_skew_s,omitempty"`
-	Started              time.Time      `json:"started"`
-	Finished             time.Time      `json:"finished"`
+	SchemaVersion int            `json:"schema_version"`
+	Tool          string         `json:"tool"`
+	Version       string         `json:"version"`
+	Target        string         `json:"target"`
+	ServerName    string         `json:"server_name"`
+	Verdict       checks.Verdict `json:"verdict"`
+	// Shard is "i/N" when the summary covers one shard of a sharded run.
+	Shard                string       `json:"shard,omitempty"`
+	VerdictReason        string       `json:"verdict_reason,omitempty"`
+	ClientAuth           ClientAuth   `json:"client_auth,omitempty"`
+	ClientAuthEnforcedAt checks.Layer `json:"client_auth_enforced_at,omitempty"`
+	ClockSkewS           *float64     `json:"clock_skew_s,omitempty"`
+	Started              time.Time    `json:"started"`
+	Finished             time.Time    `json:"finished"`
 	// Config is the resolved configuration the run used.
 	Config       map[string]any    `json:"config,omitempty"`
 	Fingerprints Fingerprints      `json:"fingerprints"`

@@ -84,6 +84,37 @@ func (s *Scenario) Plan() (*LoadPlan, error) {
 	return p, nil
 }
 
+// ForShard is the plan as shard i of n runs it: the same phases over the
+// whole schedule (results.json numbers requests run-wide), with each
+// window's scheduled requests and asked rate those of the shard's share
+// (every n-th request, starting with request i−1). n ≤ 1: the plan itself.
+func (p *LoadPlan) ForShard(i, n int) *LoadPlan {
+	if n <= 1 {
+		return p
+	}
+	out := *p
+	out.Windows = append([]Window(nil), p.Windows...)
+	for k := range out.Windows {
+		w := &out.Windows[k]
+		w.Scheduled = congruent(p.seqBefore(w.Start), p.seqBefore(w.End), int64(i-1), int64(n))
+		if secs := (w.End - w.Start).Seconds(); secs > 0 {
+			w.AskedRate = float64(w.Scheduled) / secs
+		}
+	}
+	return &out
+}
+
+// congruent counts the integers in [lo, hi) equal to r modulo n.
+func congruent(lo, hi, r, n int64) int64 {
+	below := func(x int64) int64 { // how many in [0, x)
+		if x <= r {
+			return 0
+		}
+		return (x-r-1)/n + 1
+	}
+	return below(hi) - below(lo)
+}
+
 // seqBefore counts the requests intended strictly before offset t.
 func (p *LoadPlan) seqBefore(t time.Duration) int64 {
 	total := p.Schedule.Requests()

@@ -181,3 +181,29 @@ func TestDryRunYAMLIsAScenario(t *testing.T) {
 		}
 	}
 }
+
+// TestPlanForShard: the shards' windows share out the whole plan's
+// scheduled requests exactly.
+func TestPlanForShard(t *testing.T) {
+	s, err := Parse([]byte("target: {url: https://o.test/}\npki: {generate: true}\nload:\n  phases:\n  - {kind: warm-up, rate: 7, duration: 3s}\n  - {kind: ramp, from: 5, to: 23, duration: 4s}\n  - {kind: idle-gap-storm, rate: 11, duration: 2s, gap: 6s}\n"), "s.yaml", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := s.Plan()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{1, 2, 3, 5} {
+		sum := make([]int64, len(plan.Windows))
+		for i := 1; i <= n; i++ {
+			for k, w := range plan.ForShard(i, n).Windows {
+				sum[k] += w.Scheduled
+			}
+		}
+		for k, w := range plan.Windows {
+			if sum[k] != w.Scheduled {
+				t.Errorf("%d shards, phase %s: %d scheduled in all, the whole plan %d", n, w.Name, sum[k], w.Scheduled)
+			}
+		}
+	}
+}

@@ -19,6 +19,7 @@ func newCertifyCmd() *cobra.Command {
 	var (
 		out             string
 		dryRun, verbose bool
+		shards          shardFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "certify SCENARIO.yaml --out DIR",
@@ -34,9 +35,18 @@ any traffic is sent. --dry-run prints the resolved plan, every default filled in
 
 Writes under --out: summary.json, junit.xml (checks and thresholds as
 testcases), results.json, run.json, latency.hlog.
-Exit codes: 0 pass, 1 fail, 2 bad scenario or input, 3 inconclusive.`,
+Exit codes: 0 pass, 1 fail, 2 bad scenario or input, 3 inconclusive.
+
+On several machines (e.g. a Kubernetes Indexed Job, see 'originproof kube
+render'), each runs one --shard with the same --start-at: every shard waits
+for that instant, sends every N-th request of each phase, and writes its own
+--out; shard 1 also runs the conformance suites, after the load. A shard exits
+0 once it has run (3 if it could not: late for --start-at, target
+unreachable, interrupted); 'originproof merge' of every shard's --out writes
+what one certify writes and exits with the gate's verdict.`,
 		Example: `  originproof certify scenarios/go-live.yaml --out out/go-live
-  originproof certify gate.yaml --dry-run`,
+  originproof certify gate.yaml --dry-run
+  originproof certify gate.yaml --shard 2/3 --start-at 2026-12-01T10:00:00Z --out out/shard-2`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return usageError("certify: want exactly one scenario file, got %d arguments", len(args))
@@ -54,17 +64,23 @@ Exit codes: 0 pass, 1 fail, 2 bad scenario or input, 3 inconclusive.`,
 			if out == "" {
 				return usageError("certify: --out is required (the directory for the outputs)")
 			}
+			shard, startAt, err := shards.resolve("certify")
+			if err != nil {
+				return err
+			}
 			var ginkgo io.Writer
 			if verbose {
 				ginkgo = cmd.ErrOrStderr()
 			}
-			_, err = runCertify(cmd, s, certify.Options{Out: out, Source: args[0], Verbose: ginkgo})
+			_, err = runCertify(cmd, s, certify.Options{Out: out, Source: args[0], Verbose: ginkgo,
+				Shard: shard, StartAt: startAt, StartTolerance: shards.tolerance, Waiting: waiting(cmd.ErrOrStderr(), "certify")})
 			return err
 		},
 	}
 	cmd.Flags().StringVar(&out, "out", "", "directory for the outputs")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the resolved plan and exit without sending traffic")
 	cmd.Flags().BoolVar(&verbose, "verbose", false, "show Ginkgo's progress on stderr")
+	shards.register(cmd.Flags())
 	return cmd
 }
 
@@ -97,6 +113,11 @@ func runCertify(cmd *cobra.Command, s *scenarios.Scenario, o certify.Options) (*
 	reports.WriteText(cmd.OutOrStdout(), sum, o.Out)
 	if err != nil { // the target unreachable, or outputs not written
 		return sum, inconclusiveError("certify: %v", err)
+	}
+	if o.Shard.Sharded() && sum.Verdict != checks.VerdictInconclusive {
+		// A shard's own verdict covers its share: merge judges the run.
+		fmt.Fprintf(cmd.ErrOrStderr(), "certify: shard %s done (%s on its share); merge every shard's --out for the verdict\n", o.Shard, sum.Verdict)
+		return sum, nil
 	}
 	return sum, verdictError("certify", sum)
 }

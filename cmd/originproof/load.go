@@ -23,7 +23,8 @@ func init() { register("load", newLoadCmd) }
 type loadFlags struct {
 	targetFlags
 	identity, reuse, resumption         string
-	rate, arrival, shard                string
+	rate, arrival                       string
+	shards                              shardFlags
 	duration, keepalive, connectTimeout time.Duration
 	readTimeout                         time.Duration
 	pops, maxConns, connectAttempts     int
@@ -79,7 +80,7 @@ interval log) and report.html. Exit 0 when every request succeeded, 1 when any f
 	fl.IntVar(&f.connectAttempts, "connect-attempts", cloudfront.ConnectionAttempts.Default, "connection attempts, "+cloudfront.ConnectionAttempts.Range()+" (only "+strings.Join(cloudfront.RetriedMethods, "/")+" retried)")
 	fl.DurationVar(&f.readTimeout, "read-timeout", cloudfront.ReadTimeout.Default, "origin read (response) timeout, "+cloudfront.ReadTimeout.Range())
 	fl.BoolVar(&f.originShield, "origin-shield", false, "funnel all traffic through one regional pool (not with --pops)")
-	fl.StringVar(&f.shard, "shard", "", "i/N: run shard i of N (this machine sends 1/N of the rate)")
+	f.shards.register(fl)
 	fl.Uint64Var(&f.maxWorkers, "max-workers", 0, "cap on Vegeta's workers (0: unbounded; a cap shows as generator_limited)")
 	fl.BoolVar(&f.keepBodies, "keep-bodies", false, "keep response bodies and headers in results.json")
 	return cmd
@@ -136,13 +137,6 @@ func loadOptions(cmd *cobra.Command, f *loadFlags) ([]loadgen.Option, error) {
 	if cmd.Flags().Changed("pops") || !f.originShield {
 		opts = append(opts, loadgen.Pops(f.pops))
 	}
-	if f.shard != "" {
-		i, n, err := loadgen.ParseShard(f.shard)
-		if err != nil {
-			return nil, usageError("load: --shard %v", err)
-		}
-		opts = append(opts, loadgen.Shard(i, n))
-	}
 	return opts, nil
 }
 
@@ -151,11 +145,20 @@ func runLoad(cmd *cobra.Command, f *loadFlags) error {
 	if err != nil {
 		return err
 	}
+	shard, startAt, err := f.shards.resolve("load")
+	if err != nil {
+		return err
+	}
+	if shard.Sharded() {
+		opts = append(opts, loadgen.Shard(shard.Index, shard.Count))
+	}
 	stderr := cmd.ErrOrStderr()
 	prog := newProgressPrinter(stderr)
-	rep, runErr := certify.RunLoad(cmd.Context(), opts, certify.LoadOptions{
+	lo := certify.LoadOptions{
 		Out: f.out, Version: version, Args: certify.RedactArgs(os.Args), Progress: prog.print, Started: loadStarted(stderr, "load"),
-	})
+		StartAt: startAt, StartTolerance: f.shards.tolerance, Waiting: waiting(stderr, "load"),
+	}
+	rep, runErr := certify.RunLoad(cmd.Context(), opts, lo)
 	prog.done()
 	if rep == nil {
 		return loadRunError("load", runErr)

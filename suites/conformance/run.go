@@ -98,6 +98,23 @@ func Run(ctx context.Context, cfg Config) (*reports.Summary, error) {
 	return sum, nil
 }
 
+// NotRun is the summary of a run whose conformance suites run elsewhere
+// (another shard of a sharded certify): every check of the catalogue is
+// listed as skipped, with why.
+func NotRun(cfg Config, why string) (*reports.Summary, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	s := &state{cfg: &cfg, started: time.Now()}
+	sum := s.summaryBase()
+	for _, c := range checks.Catalogue {
+		sum.Checks = append(sum.Checks, reports.Check{ID: c.ID, Group: c.Group, Severity: c.Severity, Status: checks.StatusSkip,
+			Expected: c.Expected, Observed: "not run", Layer: checks.LayerNone, Detail: why})
+	}
+	sum.Finished = time.Now().UTC()
+	return sum, nil
+}
+
 // prepare probes the target once with the good certificate and once
 // without (the baseline every judgement compares with), and starts the slow
 // probes in the background.
@@ -217,9 +234,7 @@ func (s *state) fill(sum *reports.Summary) {
 	default:
 		sum.ClientAuthEnforcedAt = v.Layer
 	}
-	if !b.Date.IsZero() {
-		// Date has one-second resolution: centre it before comparing.
-		skew := math.Round(b.Date.Add(500*time.Millisecond).Sub(b.Received).Seconds()*10) / 10
+	if skew, ok := b.ClockSkew(); ok {
 		sum.ClockSkewS = &skew
 		if math.Abs(skew) > 60 {
 			sum.Warnings = append(sum.Warnings, fmt.Sprintf("the origin's clock is %.0fs off: validity checks near a certificate's edges may be distorted", skew))
