@@ -107,26 +107,27 @@ func pkiInputs(dir string) (*inputs, error) {
 	return in, nil
 }
 
-// scenarioInputs adds the files the scenario names besides the PKI
-// (target.server_roots, policy.cloudfront_cert) and returns the scenario
-// as the pods read it: every path pointing into InputsMount.
-func scenarioInputs(s *scenarios.Scenario, in *inputs) (*scenarios.Scenario, error) {
+// scenarioInputs returns the scenario as the pods read it (every path
+// pointing into InputsMount) and the files it names besides the PKI
+// (target.server_roots, policy.cloudfront_cert).
+func scenarioInputs(s *scenarios.Scenario) (*scenarios.Scenario, []inputFile, error) {
+	var files []inputFile
 	pod := *s
 	pod.PKI = scenarios.PKI{Dir: PKIPath}
 	if r := s.Target.ServerRoots; r != "" && r != "system" {
 		data, err := os.ReadFile(r)
 		if err != nil {
-			return nil, optErr("target.server_roots", "%s: %v", r, unwrapPath(err))
+			return nil, nil, optErr("target.server_roots", "%s: %v", r, unwrapPath(err))
 		}
 		if _, err := fixtures.ParseCertsPEM(data, r); err != nil {
-			return nil, optErr("target.server_roots", "%v", err)
+			return nil, nil, optErr("target.server_roots", "%v", err)
 		}
-		in.files = append(in.files, inputFile{rel: serverRootsRel, data: data})
+		files = append(files, inputFile{rel: serverRootsRel, data: data})
 		pod.Target.ServerRoots = InputsMount + "/" + serverRootsRel
 	}
 	if c := s.Policy.CloudFrontCert; c != nil {
 		if _, err := fixtures.LoadIdentityFiles(c.Cert, c.Key, c.Chain); err != nil {
-			return nil, optErr("policy.cloudfront_cert", "%v", err)
+			return nil, nil, optErr("policy.cloudfront_cert", "%v", err)
 		}
 		pc := &scenarios.CloudFrontCert{Cert: InputsMount + "/" + cfCertRel, Key: InputsMount + "/" + cfKeyRel}
 		for _, f := range []struct{ src, rel string }{{c.Cert, cfCertRel}, {c.Key, cfKeyRel}, {c.Chain, cfChainRel}} {
@@ -135,16 +136,16 @@ func scenarioInputs(s *scenarios.Scenario, in *inputs) (*scenarios.Scenario, err
 			}
 			data, err := os.ReadFile(f.src)
 			if err != nil {
-				return nil, optErr("policy.cloudfront_cert", "%s: %v", f.src, unwrapPath(err))
+				return nil, nil, optErr("policy.cloudfront_cert", "%s: %v", f.src, unwrapPath(err))
 			}
-			in.files = append(in.files, inputFile{rel: f.rel, data: data})
+			files = append(files, inputFile{rel: f.rel, data: data})
 		}
 		if c.Chain != "" {
 			pc.Chain = InputsMount + "/" + cfChainRel
 		}
 		pod.Policy.CloudFrontCert = pc
 	}
-	return &pod, nil
+	return &pod, files, nil
 }
 
 // refuseCAKeys fails when any private key among the files belongs to a CA
@@ -251,9 +252,10 @@ func splitFiles(files []inputFile, budget int) ([][]inputFile, error) {
 	return groups, nil
 }
 
+// unwrapPath drops the operation and path of a file error: messages name
+// the file themselves.
 func unwrapPath(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
+	if pe, ok := errors.AsType[*fs.PathError](err); ok {
 		return pe.Err
 	}
 	return err

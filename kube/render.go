@@ -94,6 +94,12 @@ func Render(opts Options) (*Manifests, error) {
 	if plan == nil && opts.Shards > 1 {
 		return nil, optErr("--shards", "%s has no load phases: there is no load to share between %d shards (use --shards 1)", opts.ScenarioFile, opts.Shards)
 	}
+	// The scenario's own files first: nothing is minted for a run that
+	// cannot be rendered.
+	podScenario, extra, err := scenarioInputs(s)
+	if err != nil {
+		return nil, err
+	}
 	pkiDir, err := resolvePKI(s, opts)
 	if err != nil {
 		return nil, err
@@ -102,10 +108,7 @@ func Render(opts Options) (*Manifests, error) {
 	if err != nil {
 		return nil, err
 	}
-	podScenario, err := scenarioInputs(s, in)
-	if err != nil {
-		return nil, err
-	}
+	in.files = append(in.files, extra...)
 	if err := refuseCAKeys(in.files); err != nil {
 		return nil, optErr("pki", "%v", err)
 	}

@@ -60,6 +60,15 @@ func TestRenderMintsOnceIntoPKIOut(t *testing.T) {
 				t.Fatalf("without --pki-out: %v, want an error naming --pki-out", err)
 			}
 			opts.PKIOut = filepath.Join(t.TempDir(), "minted")
+			// A run that cannot be rendered mints nothing.
+			bad := opts
+			bad.ScenarioFile = writeScenario(t, strings.Replace(mustReadString(t, file), "connect_to:", "server_roots: missing.pem, connect_to:", 1))
+			if _, err := kube.Render(bad); !isOptionError(err, "target.server_roots") {
+				t.Fatalf("bad server_roots: %v", err)
+			}
+			if _, err := os.Stat(opts.PKIOut); !errors.Is(err, os.ErrNotExist) {
+				t.Fatalf("--pki-out after a failed render: %v, want it absent", err)
+			}
 			m, out := render(t, opts)
 			objs := decodeAll(t, out)
 			checkNoCAKeys(t, opts.PKIOut, objs)
@@ -211,3 +220,5 @@ func TestRenderScenarioFiles(t *testing.T) {
 		t.Errorf("scenario %q", m.Scenario)
 	}
 }
+
+func mustReadString(t *testing.T, p string) string { return string(mustRead(t, p)) }
