@@ -3,14 +3,26 @@ BIN     ?= bin/originproof
 DEMO_OUT ?= out/demo
 PKGS    := ./...
 
-.PHONY: all build test demo lint bench clean
+.PHONY: all build test demo lint bench image clean
 
 all: build
 
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
 
 build:
-	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/originproof
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/originproof
+
+## image: docker-loadable tarball $(IMAGE_TAR) (docker load -i; kind load image-archive):
+## the static binary on an empty base, user 65532, the build machine's CA
+## certificates; no daemon, no registry, no network (internal/mkimage).
+IMAGE_TAR  ?= bin/originproof-image.tar
+IMAGE_TAG  ?= originproof:$(VERSION)
+IMAGE_ARCH ?= $(shell $(GO) env GOARCH)
+image:
+	CGO_ENABLED=0 GOOS=linux GOARCH=$(IMAGE_ARCH) $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/linux-$(IMAGE_ARCH)/originproof ./cmd/originproof
+	SOURCE_DATE_EPOCH=$$(git log -1 --format=%ct 2>/dev/null || echo 0) \
+	$(GO) run ./internal/mkimage --binary bin/linux-$(IMAGE_ARCH)/originproof --version $(VERSION) --tag $(IMAGE_TAG) --out $(IMAGE_TAR)
 
 ## test: vet and every test (unit, CLI, real-server matrix where installed).
 ## Packages run one at a time (-p 1): several of them start origins and

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/originproof/originproof/checks"
+	"github.com/originproof/originproof/clientcert"
 	"github.com/originproof/originproof/fixtures"
 	"github.com/originproof/originproof/loadgen"
 	"github.com/originproof/originproof/reports"
@@ -116,7 +117,7 @@ func run(ctx context.Context, s *scenarios.Scenario, o Options) (*reports.Summar
 	cfg.Keepalive, cfg.FailOnWarn, cfg.LabelFilter = s.Pooling.Keepalive.Duration, s.Policy.FailOn == "warn", s.Policy.LabelFilter
 	cfg.Log = o.Verbose
 	if c := s.Policy.CloudFrontCert; c != nil {
-		if cfg.CloudFrontCert, err = LoadIdentityFiles(c.Cert, c.Key, c.Chain); err != nil {
+		if cfg.CloudFrontCert, err = clientcert.Load(c.Cert, c.Key, c.Chain); err != nil {
 			return nil, &InputError{Field: FieldCloudFront, Err: err}
 		}
 	}

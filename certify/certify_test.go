@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -122,46 +121,6 @@ func TestParseHeader(t *testing.T) {
 	for _, bad := range []string{"no colon", ": empty name", "Bad Name: x", "Via: 1.1 x", "x-amz-cf-id: y"} {
 		if _, _, err := ParseHeader(bad); !IsInputError(err) {
 			t.Errorf("ParseHeader(%q) = %v, want an input error", bad, err)
-		}
-	}
-}
-
-func TestLoadIdentityFiles(t *testing.T) {
-	pki := testPKI(t)
-	dir := t.TempDir()
-	good := pki.Identity("chain.valid")
-	write := func(name string, data []byte) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, data, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	key, err := fixtures.KeyPEM(good.Key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	otherKey, _ := fixtures.KeyPEM(pki.Identity("chain.untrusted-root").Key)
-	leaf := write("leaf.pem", fixtures.CertsPEM(good.Leaf))
-	chain := write("chain.pem", fixtures.CertsPEM(good.Chain...))
-	full := write("full.pem", fixtures.CertsPEM(append([]*x509.Certificate{good.Leaf}, good.Chain...)...))
-	keyFile, other := write("key.pem", key), write("other.pem", otherKey)
-
-	id, err := LoadIdentityFiles(leaf, keyFile, chain)
-	if err != nil || len(id.Chain) != len(good.Chain) || !id.Leaf.Equal(good.Leaf) {
-		t.Fatalf("leaf + chain files: %v", err)
-	}
-	if id, err := LoadIdentityFiles(full, keyFile, ""); err != nil || len(id.Chain) != len(good.Chain) {
-		t.Fatalf("chain in the certificate file: %v", err)
-	}
-	for _, tt := range []struct{ cert, key, chain, want string }{
-		{leaf, other, "", "does not match"},
-		{filepath.Join(dir, "none.pem"), keyFile, "", "no such file"},
-		{leaf, keyFile, filepath.Join(dir, "none.pem"), "no such file"},
-		{keyFile, keyFile, "", "no PEM certificate"},
-	} {
-		if _, err := LoadIdentityFiles(tt.cert, tt.key, tt.chain); err == nil || !strings.Contains(err.Error(), tt.want) {
-			t.Errorf("LoadIdentityFiles(%s, %s, %s) = %v, want %q", tt.cert, tt.key, tt.chain, err, tt.want)
 		}
 	}
 }

@@ -1,11 +1,6 @@
 package certify
 
 import (
-	"crypto"
-	"crypto/x509"
-	"fmt"
-	"os"
-
 	"github.com/originproof/originproof/fixtures"
 )
 
@@ -51,41 +46,4 @@ func LoadPKI(src PKISource) (*fixtures.PKI, string, error) {
 		return nil, "", &InputError{Field: FieldOut, Err: err}
 	}
 	return pki, src.WriteTo, nil
-}
-
-// LoadIdentityFiles reads the user's real client certificate (the one to be
-// imported into ACM), its key and optionally its chain from PEM files. It
-// is not a fixture: nothing here is generated.
-func LoadIdentityFiles(certFile, keyFile, chainFile string) (*fixtures.Identity, error) {
-	certs, err := readCerts(certFile)
-	if err != nil {
-		return nil, err
-	}
-	if chainFile != "" {
-		chain, err := readCerts(chainFile)
-		if err != nil {
-			return nil, err
-		}
-		certs = append(certs, chain...)
-	}
-	kdata, err := os.ReadFile(keyFile)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", keyFile, unwrapPath(err))
-	}
-	key, err := fixtures.ParseKeyPEM(kdata, keyFile)
-	if err != nil {
-		return nil, err
-	}
-	if pub, ok := certs[0].PublicKey.(interface{ Equal(crypto.PublicKey) bool }); !ok || !pub.Equal(key.Public()) {
-		return nil, fmt.Errorf("%s: private key does not match the certificate in %s", keyFile, certFile)
-	}
-	return &fixtures.Identity{CheckID: "cloudfront-cert", Leaf: certs[0], Chain: certs[1:], Key: key, Expect: "accept"}, nil
-}
-
-func readCerts(file string) ([]*x509.Certificate, error) {
-	data, err := os.ReadFile(file)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", file, unwrapPath(err))
-	}
-	return fixtures.ParseCertsPEM(data, file)
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/originproof/originproof/certify"
 	"github.com/originproof/originproof/checks"
+	"github.com/originproof/originproof/clientcert"
 	"github.com/originproof/originproof/cloudfront"
 	"github.com/originproof/originproof/reports"
 	"github.com/originproof/originproof/suites/conformance"
@@ -102,7 +103,7 @@ func conformConfig(cmd *cobra.Command, f *conformFlags) (conformance.Config, err
 		if f.cfCert == "" || f.cfKey == "" {
 			return cfg, usageError("conform: --cloudfront-cert and --cloudfront-key go together")
 		}
-		if cfg.CloudFrontCert, err = certify.LoadIdentityFiles(f.cfCert, f.cfKey, f.cfChain); err != nil {
+		if cfg.CloudFrontCert, err = clientcert.Load(f.cfCert, f.cfKey, f.cfChain); err != nil {
 			return cfg, usageError("conform: --cloudfront-cert: %v", err)
 		}
 	}
