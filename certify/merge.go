@@ -3,6 +3,7 @@ package certify
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -24,7 +25,11 @@ import (
 // too). Bad shard directories, shards of different runs, or an out that is
 // one of them are InputErrors; a merge that fails while writing is returned
 // with the summary of what was merged when there is one.
-func Merge(out string, dirs []string, version string, args []string) (*reports.Summary, error) {
+//
+// With allowMissing, a shard directory without outputs (a shard that never
+// ran) is left out with a warning instead of refused; the merged run then
+// says which shards it lacks, and the thresholds judge what the origin saw.
+func Merge(out string, dirs []string, version string, args []string, allowMissing bool) (*reports.Summary, error) {
 	if out == "" {
 		return nil, inputErr(FieldOut, "the output directory is required")
 	}
@@ -33,15 +38,23 @@ func Merge(out string, dirs []string, version string, args []string) (*reports.S
 	}
 	absOut, _ := filepath.Abs(out)
 	var shards []*loadgen.ShardDir
+	var skipped []string
 	for _, d := range dirs {
 		if abs, _ := filepath.Abs(d); abs == absOut {
 			return nil, inputErr(FieldOut, "%q is both a shard and the output directory", d)
 		}
 		s, err := loadgen.OpenShard(d)
+		if err != nil && allowMissing && noOutputs(d) {
+			skipped = append(skipped, d)
+			continue
+		}
 		if err != nil {
 			return nil, &InputError{Field: "shards", Err: err}
 		}
 		shards = append(shards, s)
+	}
+	if len(shards) == 0 {
+		return nil, inputErr("shards", "none of %d shard directories has a shard's outputs", len(dirs))
 	}
 	if err := loadgen.CheckShards(shards); err != nil {
 		return nil, &InputError{Field: "shards", Err: err}
@@ -69,6 +82,9 @@ func Merge(out string, dirs []string, version string, args []string) (*reports.S
 	}
 	writeErr := errors.Join(resultsF.Close(), hlogF.Close(), loadgen.WriteJSONFile(filepath.Join(out, loadgen.RunFile), m.Run))
 	var merged []string
+	for _, d := range skipped {
+		merged = append(merged, fmt.Sprintf("%s: no outputs (the shard did not run): left out", d))
+	}
 	if len(m.Run.Missing) > 0 {
 		merged = append(merged, fmt.Sprintf("merged %d of %d shards (missing %v): the origin saw only part of the load", len(shards), shards[0].Count, m.Run.Missing))
 	}
@@ -161,4 +177,11 @@ func mergeCertify(shards []*loadgen.ShardDir, out string, load *loadgen.Summary)
 		sum.Verdict, sum.VerdictReason = checks.VerdictInconclusive, "a shard was interrupted: the load is incomplete"
 	}
 	return sum, os.WriteFile(filepath.Join(out, ScenarioFile), data, 0o644)
+}
+
+// noOutputs says a shard directory holds no run: it is missing, or has no
+// summary.json (a shard refused before it sent anything).
+func noOutputs(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, loadgen.SummaryFile))
+	return errors.Is(err, fs.ErrNotExist)
 }

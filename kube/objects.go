@@ -224,7 +224,9 @@ const ttlAfterFinished = 24 * time.Hour
 // traffic, and merging the same directories again fails the same way: no
 // retries either.
 func (r *renderer) mergeJob() *batchv1.Job {
-	args := []string{"merge", "--out", r.m.MergedDir()}
+	// A shard that never ran (its index failed) is left out with a
+	// warning: the merged run says so and its thresholds judge the rest.
+	args := []string{"merge", "--allow-missing", "--out", r.m.MergedDir()}
 	for i := 0; i < r.opts.Shards; i++ {
 		args = append(args, r.m.ShardDir(strconv.Itoa(i)))
 	}

@@ -428,7 +428,7 @@ func TestRenderThreeShards(t *testing.T) {
 
 	t.Run("merge job", func(t *testing.T) {
 		mj := r.jobs[kube.ComponentMerge]
-		want := []string{"merge", "--out", "/results/" + m.Run + "/merged"}
+		want := []string{"merge", "--allow-missing", "--out", "/results/" + m.Run + "/merged"}
 		for _, i := range []string{"0", "1", "2"} {
 			want = append(want, strings.ReplaceAll(c.Args[slices.Index(c.Args, "--out")+1], "$(JOB_COMPLETION_INDEX)", i))
 		}

@@ -14,12 +14,19 @@ import (
 func init() { register("merge", newMergeCmd) }
 
 func newMergeCmd() *cobra.Command {
-	var out string
+	var (
+		out          string
+		allowMissing bool
+	)
 	cmd := &cobra.Command{
 		Use:   "merge --out DIR SHARD_DIR...",
-		Short: "Merge the load results of shards run on several machines",
-		Long: `Merge the outputs of 'originproof load --shard i/N' run on several machines
-into one run directory.
+		Short: "Merge the results of shards run on several machines (load or certify)",
+		Long: `Merge the outputs of 'originproof load --shard i/N' or 'originproof certify
+--shard i/N' run on several machines into one run directory.
+
+Certify shards merge into what one certify writes: shard 1's conformance
+results, the merged load, and the scenario's thresholds judged on the
+merged whole (also junit.xml); the exit code is the gate's verdict.
 
 results.json files are concatenated (still Vegeta lines: 'vegeta report'
 reads the merged file), latency.hlog intervals merged into one log, and the
@@ -31,17 +38,18 @@ run at overlapping times.
 Writes under --out: summary.json, results.json, latency.hlog, run.json (the
 merged configuration and the shards it was made of) and report.html.`,
 		Args: cobra.ArbitraryArgs,
-		RunE: func(cmd *cobra.Command, args []string) error { return runMerge(cmd, out, args) },
+		RunE: func(cmd *cobra.Command, args []string) error { return runMerge(cmd, out, args, allowMissing) },
 	}
 	cmd.Flags().StringVar(&out, "out", "", "output directory (required)")
+	cmd.Flags().BoolVar(&allowMissing, "allow-missing", false, "leave out, with a warning, shard directories that hold no outputs (a shard that never ran)")
 	return cmd
 }
 
-func runMerge(cmd *cobra.Command, out string, dirs []string) error {
+func runMerge(cmd *cobra.Command, out string, dirs []string, allowMissing bool) error {
 	if out == "" {
 		return usageError("merge: --out is required")
 	}
-	sum, err := certify.Merge(out, dirs, version, os.Args)
+	sum, err := certify.Merge(out, dirs, version, os.Args, allowMissing)
 	var ie *certify.InputError
 	switch {
 	case errors.As(err, &ie) && ie.Field == certify.FieldOut:

@@ -221,6 +221,9 @@ func (s *state) resumeAfterExpiry(which string) outcome {
 		if cfg.RotationPhase == PhasePost || p.ResumptionIntermediate == nil {
 			return outcome{status: checks.StatusSkip, observed: "not run", detail: "the resumption intermediate sits under the current root, retired in the post phase"}
 		}
+		if p.ResumptionIntermediate.Key == nil || p.ResumptionIntermediate.Parent == nil || p.ResumptionIntermediate.Parent.Key == nil {
+			return outcome{status: checks.StatusSkip, observed: "not run", detail: "the PKI has no key under ca/ for the resumption intermediate and its root, to re-certify it short-lived"}
+		}
 		short, err := m.Reissue(p.ResumptionIntermediate, expiry)
 		if err != nil {
 			return outcome{status: checks.StatusError, observed: err.Error()}

@@ -178,6 +178,16 @@ func TestShardedCertify(t *testing.T) {
 		t.Errorf("merging 2 of 3 shards: exit %d, %v, verdict %v; want 1 with min_achieved_rate breached\n%s", code, err, two, out)
 	}
 
+	// A shard that never ran: refused, or left out with --allow-missing.
+	never := filepath.Join(tmp, "never")
+	if code, out := exitCode(t, "merge", "--out", filepath.Join(tmp, "refused"), dirs[0], dirs[1], never); code != 2 {
+		t.Errorf("merging a directory without outputs: exit %d, want 2\n%s", code, out)
+	}
+	code, out = exitCode(t, "merge", "--allow-missing", "--out", filepath.Join(tmp, "allowed"), dirs[0], dirs[1], never)
+	if code != 1 || !strings.Contains(out, never+": no outputs") {
+		t.Errorf("merge --allow-missing: exit %d, want 1 (min_achieved_rate) and a warning naming %s\n%s", code, never, out)
+	}
+
 	// A shard that reaches the barrier late is refused.
 	code, out = exitCode(t, "certify", scen, "--shard", "2/3", "--start-at", time.Now().Add(-time.Minute).UTC().Format(time.RFC3339), "--out", filepath.Join(tmp, "late"))
 	if code != 3 || !strings.Contains(out, "late (tolerance 5s)") {
