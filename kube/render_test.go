@@ -27,30 +27,29 @@ import (
 	kyaml "k8s.io/apimachinery/pkg/util/yaml"
 
 	"github.com/originproof/originproof/fixtures"
+	"github.com/originproof/originproof/internal/testenv"
 	"github.com/originproof/originproof/kube"
 	"github.com/originproof/originproof/scenarios"
 )
 
 // sharedPKI is one `pki init` directory for every test (generating one
-// takes a second); tests copy nothing into it.
-var sharedPKI string
+// takes a second); tests copy nothing into it. binary is the originproof
+// command the rendered pods run (TestRenderedJobRunsLocally).
+var sharedPKI, binary string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "kube-pki-")
-	if err != nil {
-		panic(err)
-	}
-	p, err := fixtures.Generate(fixtures.Options{ServerName: "origin.test"})
-	if err == nil {
-		err = p.WriteDir(filepath.Join(dir, "pki"), false)
-	}
-	if err != nil {
-		panic(err)
-	}
-	sharedPKI = filepath.Join(dir, "pki")
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	testenv.Main(m, func(b string) {
+		binary = b
+		p, err := fixtures.Generate(fixtures.Options{ServerName: "origin.test"})
+		if err == nil {
+			// Beside the binary: removed with it after the tests.
+			sharedPKI = filepath.Join(filepath.Dir(b), "pki")
+			err = p.WriteDir(sharedPKI, false)
+		}
+		if err != nil {
+			panic(err)
+		}
+	})
 }
 
 const loadScenario = `name: Go-Live gate (staging)
