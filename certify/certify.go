@@ -49,6 +49,7 @@ var scenarioFields = map[string]string{
 	FieldTarget: "target.url", FieldServerName: "target.server_name", FieldConnectTo: "target.connect_to",
 	FieldPath: "target.path", FieldHeader: "target.headers", FieldServerRoots: "target.server_roots",
 	FieldPKI: "pki.dir", FieldCA: "pki", FieldIdentity: "load.identity", FieldCloudFront: "policy.cloudfront_cert",
+	FieldCDN: "cdn", FieldDistribution: "distribution.config", FieldOriginID: "distribution.origin_id",
 }
 
 func scenarioError(err error) error {
@@ -91,7 +92,13 @@ func run(ctx context.Context, s *scenarios.Scenario, o Options) (*reports.Summar
 	if err != nil {
 		return nil, err
 	}
-	t := Target{URL: s.Target.URL, ServerName: s.Target.ServerName, ConnectTo: s.Target.ConnectTo, Path: s.Target.Path, ServerRoots: s.Target.ServerRoots}
+	preset, err := LookupCDN(s.CDN)
+	if err != nil {
+		return nil, err
+	}
+	dist := s.Distribution.Origin()
+	t := Target{URL: s.Target.URL, ServerName: s.Target.ServerName, ConnectTo: s.Target.ConnectTo, Path: s.Target.Path, ServerRoots: s.Target.ServerRoots,
+		CDN: preset, Distribution: dist}
 	t.Headers = map[string][]string{}
 	for k, v := range s.Target.Headers {
 		t.Headers.Set(k, v)
@@ -101,6 +108,7 @@ func run(ctx context.Context, s *scenarios.Scenario, o Options) (*reports.Summar
 		return nil, err
 	}
 	cfg := ConformanceConfig(ep, pki, o.Version)
+	cfg.Distribution = dist
 	cfg.ExpectIdentityPin, cfg.ExpectCRL, cfg.RotationPhase = s.Policy.ExpectIdentityPin, s.Policy.ExpectCRL, s.Policy.RotationPhase
 	cfg.Keepalive, cfg.FailOnWarn, cfg.LabelFilter = s.Pooling.Keepalive.Duration, s.Policy.FailOn == "warn", s.Policy.LabelFilter
 	cfg.Log = o.Verbose
@@ -153,7 +161,7 @@ func run(ctx context.Context, s *scenarios.Scenario, o Options) (*reports.Summar
 // ConformanceConfig is the conformance configuration for an endpoint and a
 // PKI; the caller sets the policy fields.
 func ConformanceConfig(ep *Endpoint, pki *fixtures.PKI, version string) conformance.Config {
-	cfg := conformance.Config{PKI: pki, URL: ep.URL.String(), Target: ep.Probe(), Version: version}
+	cfg := conformance.Config{PKI: pki, URL: ep.URL.String(), Target: ep.Probe(), Version: version, CDN: ep.CDN}
 	if !ep.FromPKI {
 		// The PKI's own root (the default) also lets its intermediate
 		// complete the chain for server-cert.trusted (conformance fills it).
@@ -219,6 +227,9 @@ func runPhases(ctx context.Context, s *scenarios.Scenario, ep *Endpoint, pki *fi
 	}
 	if c := rotationUnderLoad(plan, stats, next); c != nil {
 		sum.SetCheck(*c)
+	}
+	if d := s.Distribution.Origin(); d != nil {
+		sum.SetCheck(ReadTimeoutCheck(&rep.Summary, d))
 	}
 	if rep.Summary.GeneratorLimited {
 		sum.Warnings = append(sum.Warnings, generatorLimited(&rep.Summary))
