@@ -47,29 +47,18 @@ func (r Duration) Confirmed() bool { return r.Source != "" }
 
 // Count is one of a CDN's pool settings that is a number.
 type Count struct {
-	Name              string
-	Default, Min, Max int
-	Allows, Source    string
-	Note              string
+	cloudfront.IntRange
+	Allows, Source string
+	// Note says what is assumed where Source is "".
+	Note string
 }
 
 // Check returns an error when n is outside the range.
 func (r Count) Check(n int) error {
 	if n < r.Min || n > r.Max {
-		return fmt.Errorf("%d: %s %d-%d", n, r.Allows, r.Min, r.Max)
+		return fmt.Errorf("%d: %s %s", n, r.Allows, r.Range())
 	}
 	return nil
-}
-
-// Range is "1-3".
-func (r Count) Range() string { return fmt.Sprintf("%d-%d", r.Min, r.Max) }
-
-// Help is the range, with the note when there is one.
-func (r Count) Help() string {
-	if r.Note == "" {
-		return r.Range()
-	}
-	return r.Range() + " (" + r.Note + ")"
 }
 
 // Pool is how a CDN keeps connections to an origin.

@@ -47,8 +47,8 @@ func TestCloudFrontFromPackageCloudfront(t *testing.T) {
 	if p.Keepalive.DurationRange != cloudfront.KeepaliveTimeout || p.ReadTimeout.DurationRange != cloudfront.ReadTimeout || p.ConnectTimeout.DurationRange != cloudfront.ConnectionTimeout {
 		t.Error("durations differ from package cloudfront")
 	}
-	if c := p.ConnectAttempts; c.Default != cloudfront.ConnectionAttempts.Default || c.Min != cloudfront.ConnectionAttempts.Min || c.Max != cloudfront.ConnectionAttempts.Max {
-		t.Errorf("attempts %+v", c)
+	if p.ConnectAttempts.IntRange != cloudfront.ConnectionAttempts {
+		t.Errorf("attempts %+v", p.ConnectAttempts)
 	}
 	for _, d := range []time.Duration{0, time.Second, 500 * time.Second} {
 		a, b := p.Keepalive.Check(d), cloudfront.KeepaliveTimeout.Check(d)

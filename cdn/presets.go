@@ -49,12 +49,11 @@ const documentedViewer = "192.0.2.1"
 var CloudFront = register(&Preset{
 	Name: "cloudfront", Title: "Amazon CloudFront", Feature: "mutual TLS (origin), OriginMtlsConfig", Source: cloudfront.DocOriginMTLS,
 	Pool: Pool{
-		Keepalive:      Duration{cloudfront.KeepaliveTimeout, "CloudFront allows", cloudfront.DocOriginSettings},
-		ReadTimeout:    Duration{cloudfront.ReadTimeout, "CloudFront allows", cloudfront.DocOriginSettings},
-		ConnectTimeout: Duration{cloudfront.ConnectionTimeout, "CloudFront allows", cloudfront.DocOriginSettings},
-		ConnectAttempts: Count{Name: cloudfront.ConnectionAttempts.Name, Default: cloudfront.ConnectionAttempts.Default,
-			Min: cloudfront.ConnectionAttempts.Min, Max: cloudfront.ConnectionAttempts.Max, Allows: "CloudFront allows", Source: cloudfront.DocOriginSettings},
-		MaxConns: Count{Name: "connections per edge"},
+		Keepalive:       Duration{cloudfront.KeepaliveTimeout, "CloudFront allows", cloudfront.DocOriginSettings},
+		ReadTimeout:     Duration{cloudfront.ReadTimeout, "CloudFront allows", cloudfront.DocOriginSettings},
+		ConnectTimeout:  Duration{cloudfront.ConnectionTimeout, "CloudFront allows", cloudfront.DocOriginSettings},
+		ConnectAttempts: Count{cloudfront.ConnectionAttempts, "CloudFront allows", cloudfront.DocOriginSettings, ""},
+		MaxConns:        perEdge,
 	},
 	Headers: Headers{
 		NewEdgeID: cloudfront.NewEdgeID,
@@ -85,7 +84,7 @@ var Cloudflare = register(&Preset{
 		// "Complete TCP Connection 19 s (522)".
 		ConnectTimeout:  other("Cloudflare", "TCP connection timeout", 19*time.Second, DocCloudflareLimits, ""),
 		ConnectAttempts: unconfirmedCount("Cloudflare", "connection attempts", 1),
-		MaxConns:        Count{Name: "connections per edge"},
+		MaxConns:        perEdge,
 	},
 	Headers: Headers{
 		NewEdgeID: func() string { return colos[rand.IntN(len(colos))] },
@@ -125,7 +124,7 @@ var Akamai = register(&Preset{
 		ReadTimeout:     unconfirmed("Akamai", "origin read timeout", 120*time.Second),
 		ConnectTimeout:  unconfirmed("Akamai", "connection timeout", 10*time.Second),
 		ConnectAttempts: unconfirmedCount("Akamai", "connection attempts", 1),
-		MaxConns:        Count{Name: "connections per edge"},
+		MaxConns:        perEdge,
 	},
 	Headers: Headers{Note: "the request headers Akamai edge servers add were not confirmed from Akamai's documentation: the preset adds none"},
 	Certificate: CertRules{
@@ -147,7 +146,8 @@ var Fastly = register(&Preset{
 		ReadTimeout:     other("Fastly", "first byte timeout", 15*time.Second, DocFastlyFirstByte, "Fastly allows 0-600s"),
 		ConnectTimeout:  unconfirmed("Fastly", "connect timeout", time.Second),
 		ConnectAttempts: unconfirmedCount("Fastly", "connection attempts", 1),
-		MaxConns:        Count{Name: "connections per edge (max_conn)", Default: 200, Min: 1, Max: 100000, Allows: "the Fastly preset takes", Note: "200 is not confirmed from Fastly's documentation: set your backend's max_conn"},
+		MaxConns: Count{cloudfront.IntRange{Name: "connections per edge (max_conn)", Default: 200, Min: 1, Max: 100000}, "the Fastly preset takes", "",
+			"200 is not confirmed from Fastly's documentation: set your backend's max_conn"},
 	},
 	Headers: Headers{
 		Fixed: func(string) []Field {
@@ -175,7 +175,7 @@ var Google = register(&Preset{
 		ReadTimeout:     other("Google Cloud", "backend service timeout", 30*time.Second, DocGoogleBackendService, ""),
 		ConnectTimeout:  unconfirmed("Google Cloud", "connection timeout", 10*time.Second),
 		ConnectAttempts: unconfirmedCount("Google Cloud", "connection attempts", 1),
-		MaxConns:        Count{Name: "connections per edge"},
+		MaxConns:        perEdge,
 	},
 	Headers: Headers{Note: "the load balancer adds default request headers, but the list was not confirmed from Google Cloud's documentation: the preset adds none"},
 	Certificate: CertRules{
@@ -206,9 +206,13 @@ func unconfirmed(cdn, name string, def time.Duration) Duration {
 }
 
 func unconfirmedCount(cdn, name string, def int) Count {
-	return Count{Name: name, Default: def, Min: 1, Max: 3, Allows: "the " + cdn + " preset takes",
-		Note: fmt.Sprintf("%d is assumed, not confirmed from %s's documentation", def, cdn)}
+	return Count{cloudfront.IntRange{Name: name, Default: def, Min: 1, Max: 3}, "the " + cdn + " preset takes", "",
+		fmt.Sprintf("%d is assumed, not confirmed from %s's documentation", def, cdn)}
 }
+
+// perEdge is the connections per edge of a CDN that documents none: the
+// pool model's default applies.
+var perEdge = Count{IntRange: cloudfront.IntRange{Name: "connections per edge"}}
 
 func randomHex(n int) string {
 	b := make([]byte, n)

@@ -55,7 +55,7 @@ type Target struct {
 	ServerName  string            `yaml:"server_name" desc:"SNI and expected server certificate name (default: the URL's host)"`
 	ConnectTo   string            `yaml:"connect_to" desc:"HOST:PORT to dial instead of the URL's host (staging IPs behind load balancers)"`
 	Headers     map[string]string `yaml:"headers" desc:"origin custom headers CloudFront adds to every request"`
-	Path        string            `yaml:"path" default:"/" desc:"path requested by every probe and load request"`
+	Path        string            `yaml:"path" default:"/" desc:"path requested by every probe and load request (a distribution's OriginPath goes before it, as CloudFront puts it)"`
 	ServerRoots string            `yaml:"server_roots" desc:"file of roots that verify the origin's server certificate, or 'system' (default: the PKI's server root)"`
 }
 
