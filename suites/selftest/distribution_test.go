@@ -332,3 +332,54 @@ func TestCertifyGeneratedScenario(t *testing.T) {
 		})
 	}
 }
+
+// TestCDNPresets: --cdn picks the rules cloudfront-cert.profile applies
+// (Google Cloud refuses a SHA-1 signature; Cloudflare documents no rules,
+// so the check is skipped with why), and the summary names the CDN.
+func TestCDNPresets(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs conform against the reference origin")
+	}
+	pkiDir, pki := writePKI(t)
+	srv, err := origin.Start(origin.Config{PKI: pki, Addr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	sha1 := filepath.Join(pkiDir, "clients", "strength.sha1-signature")
+	for _, tt := range []struct {
+		cdn, identity string
+		code          int
+		status        checks.Status
+		observe       string
+	}{
+		{"google", sha1, 1, checks.StatusFail, "-SHA1 signature (want SHA-256 or stronger)"},
+		{"google", filepath.Join(pkiDir, "clients", "chain.valid"), 0, checks.StatusPass, "ECDSA P-256"},
+		{"cloudflare", sha1, 1, checks.StatusSkip, ""},
+	} {
+		t.Run(tt.cdn+"/"+filepath.Base(tt.identity), func(t *testing.T) {
+			out := t.TempDir()
+			cmd := exec.Command(binary, "conform", "--pki", pkiDir, "--target", srv.URL(), "--connect-to", srv.Addr(), "--out", out, "--cdn", tt.cdn,
+				"--cloudfront-cert", filepath.Join(tt.identity, "cert.pem"), "--cloudfront-key", filepath.Join(tt.identity, "key.pem"), "--label-filter", "cloudfront-cert")
+			b, _ := cmd.CombinedOutput()
+			sum, err := reports.ReadSummary(filepath.Join(out, "summary.json"))
+			if cmd.ProcessState.ExitCode() != tt.code || err != nil {
+				t.Fatalf("exit %d, want %d (%v)\n%s", cmd.ProcessState.ExitCode(), tt.code, err, b)
+			}
+			if sum.Config["cdn"] != tt.cdn {
+				t.Errorf("summary cdn %v", sum.Config["cdn"])
+			}
+			for _, c := range sum.Checks {
+				if c.ID != "cloudfront-cert.profile" {
+					continue
+				}
+				if c.Status != tt.status || !strings.Contains(c.Observed, tt.observe) {
+					t.Errorf("%s: %s %q, want %s %q", c.ID, c.Status, c.Observed, tt.status, tt.observe)
+				}
+				if tt.status == checks.StatusSkip && !strings.Contains(c.Detail, "Cloudflare's documentation states no key type") {
+					t.Errorf("skipped without the reason: %q", c.Detail)
+				}
+			}
+		})
+	}
+}
