@@ -37,6 +37,10 @@ func (s Secret) String() string { return Redacted }
 // GoString is Redacted too (%#v).
 func (s Secret) GoString() string { return Redacted }
 
+// Format writes Redacted for every verb (%d and %x included, which would
+// otherwise print the value's bytes).
+func (s Secret) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(Redacted)) }
+
 // MarshalText keeps the value out of JSON and YAML.
 func (s Secret) MarshalText() ([]byte, error) { return []byte(Redacted), nil }
 

@@ -285,7 +285,7 @@ func TestSecretsStayOut(t *testing.T) {
 		t.Fatal(err)
 	}
 	sum, _ := json.Marshal(o.Summary())
-	for _, out := range []string{fmt.Sprint(o), fmt.Sprintf("%+v", *o), fmt.Sprintf("%#v", *o), fmt.Sprintf("%s %q", o.Headers[0].Value, o.Headers[0].Value), string(js), string(sum), fmt.Sprint(d)} {
+	for _, out := range []string{fmt.Sprint(o), fmt.Sprintf("%+v", *o), fmt.Sprintf("%#v", *o), fmt.Sprintf("%s %q %d %x %v", o.Headers[0].Value, o.Headers[0].Value, o.Headers[0].Value, o.Headers[0].Value, o.Headers), string(js), string(sum), fmt.Sprint(d)} {
 		if strings.Contains(out, sentinel) {
 			t.Errorf("the header value leaked: %s", out)
 		}
