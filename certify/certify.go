@@ -58,6 +58,7 @@ var scenarioFields = map[string]string{
 	FieldTarget: "target.url", FieldServerName: "target.server_name", FieldConnectTo: "target.connect_to",
 	FieldPath: "target.path", FieldHeader: "target.headers", FieldServerRoots: "target.server_roots",
 	FieldPKI: "pki.dir", FieldCA: "pki", FieldIdentity: "load.identity", FieldCloudFront: "policy.cloudfront_cert",
+	FieldCDN: "cdn", FieldDistribution: "distribution.config", FieldOriginID: "distribution.origin_id",
 }
 
 func scenarioError(err error) error {
@@ -103,7 +104,13 @@ func run(ctx context.Context, s *scenarios.Scenario, o Options) (*reports.Summar
 	if err != nil {
 		return nil, err
 	}
-	t := Target{URL: s.Target.URL, ServerName: s.Target.ServerName, ConnectTo: s.Target.ConnectTo, Path: s.Target.Path, ServerRoots: s.Target.ServerRoots}
+	preset, err := LookupCDN(s.CDN)
+	if err != nil {
+		return nil, err
+	}
+	dist := s.Distribution.Origin()
+	t := Target{URL: s.Target.URL, ServerName: s.Target.ServerName, ConnectTo: s.Target.ConnectTo, Path: s.Target.Path, ServerRoots: s.Target.ServerRoots,
+		CDN: preset, Distribution: dist}
 	t.Headers = map[string][]string{}
 	for k, v := range s.Target.Headers {
 		t.Headers.Set(k, v)
@@ -113,6 +120,7 @@ func run(ctx context.Context, s *scenarios.Scenario, o Options) (*reports.Summar
 		return nil, err
 	}
 	cfg := ConformanceConfig(ep, pki, o.Version)
+	cfg.Distribution = dist
 	cfg.ExpectIdentityPin, cfg.ExpectCRL, cfg.RotationPhase = s.Policy.ExpectIdentityPin, s.Policy.ExpectCRL, s.Policy.RotationPhase
 	cfg.Keepalive, cfg.FailOnWarn, cfg.LabelFilter = s.Pooling.Keepalive.Duration, s.Policy.FailOn == "warn", s.Policy.LabelFilter
 	cfg.Log = o.Verbose
@@ -170,7 +178,7 @@ func run(ctx context.Context, s *scenarios.Scenario, o Options) (*reports.Summar
 // ConformanceConfig is the conformance configuration for an endpoint and a
 // PKI; the caller sets the policy fields.
 func ConformanceConfig(ep *Endpoint, pki *fixtures.PKI, version string) conformance.Config {
-	cfg := conformance.Config{PKI: pki, URL: ep.URL.String(), Target: ep.Probe(), Version: version}
+	cfg := conformance.Config{PKI: pki, URL: ep.URL.String(), Target: ep.Probe(), Version: version, CDN: ep.CDN}
 	if !ep.FromPKI {
 		// The PKI's own root (the default) also lets its intermediate
 		// complete the chain for server-cert.trusted (conformance fills it).
@@ -202,7 +210,7 @@ type loadResult struct {
 	load       *loadgen.Summary
 	thresholds []reports.ThresholdResult
 	warnings   []string
-	rotation   *reports.Check
+	checks     []reports.Check // judged from the load: rotation.under-load, distribution.read-timeout
 }
 
 func (lr loadResult) apply(sum *reports.Summary) {
@@ -212,8 +220,8 @@ func (lr loadResult) apply(sum *reports.Summary) {
 	sum.Load = lr.load
 	sum.Thresholds = append(sum.Thresholds, lr.thresholds...)
 	sum.Warnings = append(sum.Warnings, lr.warnings...)
-	if lr.rotation != nil {
-		sum.SetCheck(*lr.rotation)
+	for _, c := range lr.checks {
+		sum.SetCheck(c)
 	}
 }
 
@@ -252,13 +260,14 @@ func runPhases(ctx context.Context, s *scenarios.Scenario, ep *Endpoint, pki *fi
 		lr.warnings = append(lr.warnings, generatorLimited(&rep.Summary))
 	}
 	resultsPath := filepath.Join(o.Out, loadgen.ResultsFile)
-	lr.thresholds, lr.rotation, runErr = judgePhases(s, plan.ForShard(o.Shard.Index, o.Shard.Count), resultsPath)
+	lr.thresholds, lr.checks, runErr = judgeLoad(s, plan.ForShard(o.Shard.Index, o.Shard.Count), resultsPath, lr.load)
 	return lr, runErr
 }
 
-// judgePhases reads a run's results.json and judges the scenario's
-// thresholds per phase and rotation.under-load on it.
-func judgePhases(s *scenarios.Scenario, plan *scenarios.LoadPlan, resultsPath string) ([]reports.ThresholdResult, *reports.Check, error) {
+// judgeLoad reads a run's results.json and judges on it the scenario's
+// thresholds per phase and the checks the load decides: rotation.under-load
+// and, with a distribution config, distribution.read-timeout.
+func judgeLoad(s *scenarios.Scenario, plan *scenarios.LoadPlan, resultsPath string, load *loadgen.Summary) ([]reports.ThresholdResult, []reports.Check, error) {
 	rf, err := os.Open(resultsPath)
 	if err != nil {
 		return nil, nil, err
@@ -272,5 +281,12 @@ func judgePhases(s *scenarios.Scenario, plan *scenarios.LoadPlan, resultsPath st
 	for _, t := range s.Evaluate(stats) {
 		out = append(out, reports.ThresholdResult{Name: t.Name, Phase: t.Phase, Limit: t.Limit, Observed: t.Observed, Held: t.Held})
 	}
-	return out, rotationUnderLoad(plan, stats, rotationNext), nil
+	var judged []reports.Check
+	if c := rotationUnderLoad(plan, stats, rotationNext); c != nil {
+		judged = append(judged, *c)
+	}
+	if d := s.Distribution.Origin(); d != nil {
+		judged = append(judged, ReadTimeoutCheck(load, d))
+	}
+	return out, judged, nil
 }

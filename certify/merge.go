@@ -164,13 +164,13 @@ func mergeCertify(shards []*loadgen.ShardDir, out string, load *loadgen.Summary)
 	if load.GeneratorLimited {
 		sum.Warnings = append(sum.Warnings, generatorLimited(load))
 	}
-	thresholds, rotation, err := judgePhases(s, plan, filepath.Join(out, loadgen.ResultsFile))
+	thresholds, judged, err := judgeLoad(s, plan, filepath.Join(out, loadgen.ResultsFile), load)
 	if err != nil {
 		return nil, err
 	}
 	sum.Thresholds = thresholds
-	if rotation != nil {
-		sum.SetCheck(*rotation)
+	for _, c := range judged {
+		sum.SetCheck(c)
 	}
 	sum.Decide(s.Policy.FailOn == "warn")
 	if load.Interrupted {

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/originproof/originproof/cdn"
 	"github.com/originproof/originproof/cloudfront"
 	"github.com/originproof/originproof/fixtures"
 	"github.com/originproof/originproof/loadgen"
@@ -32,6 +33,7 @@ const (
 	FieldOut         = "out"
 	FieldIdentity    = "identity"
 	FieldCloudFront  = "cloudfront-cert"
+	FieldCDN         = "cdn"
 )
 
 // InputError is invalid input: the field it is about and why. The command
@@ -82,6 +84,13 @@ type Target struct {
 	ServerRoots string
 	// Timeout bounds each probe's stages (the probe's default when zero).
 	Timeout time.Duration
+	// CDN is whose edges are modelled (CloudFront when nil).
+	CDN *cdn.Preset
+	// Distribution, when set, is the origin as its CloudFront distribution
+	// config describes it: it supplies the URL when none is given, its
+	// custom headers (Headers given explicitly win) and OriginPath, which
+	// CloudFront puts before every request's path.
+	Distribution *cloudfront.Origin
 }
 
 // Endpoint is a resolved Target: what probes and the load generator use.
@@ -100,6 +109,7 @@ type Endpoint struct {
 	// may complete the chain for server-cert.trusted).
 	FromPKI bool
 	Timeout time.Duration
+	CDN     *cdn.Preset
 }
 
 // ParseHeader reads one NAME:VALUE origin custom header.
@@ -118,6 +128,23 @@ func ParseHeader(kv string) (name, value string, err error) {
 // Resolve checks the target and loads its server roots; pkiDir is where the
 // PKI's files are (named in reports when its server root is used).
 func (t Target) Resolve(pki *fixtures.PKI, pkiDir string) (*Endpoint, error) {
+	t.CDN = cdn.Or(t.CDN)
+	if d := t.Distribution; d != nil {
+		if t.CDN != cdn.CloudFront {
+			return nil, inputErr(FieldCDN, "%q: a CloudFront distribution config goes with the cloudfront CDN", t.CDN.Name)
+		}
+		if t.URL == "" {
+			t.URL = d.URL()
+		}
+		h := http.Header{}
+		for _, c := range d.Headers {
+			h.Add(c.Name, c.Value.Reveal())
+		}
+		for k, vs := range t.Headers {
+			h[http.CanonicalHeaderKey(k)] = vs
+		}
+		t.Headers = h
+	}
 	if t.URL == "" {
 		return nil, inputErr(FieldTarget, "the origin's https:// URL is required")
 	}
@@ -128,15 +155,23 @@ func (t Target) Resolve(pki *fixtures.PKI, pkiDir string) (*Endpoint, error) {
 	if u.Scheme != "https" {
 		return nil, inputErr(FieldTarget, "%q: origin mTLS needs an https:// URL", t.URL)
 	}
-	e := &Endpoint{URL: u, ServerName: u.Hostname(), Host: u.Host, Path: t.Path, Headers: t.Headers, Timeout: t.Timeout}
+	e := &Endpoint{URL: u, ServerName: u.Hostname(), Host: u.Host, Path: t.Path, Headers: t.Headers, Timeout: t.Timeout, CDN: t.CDN}
 	if e.Path == "" {
 		e.Path = "/"
 	}
 	if !strings.HasPrefix(e.Path, "/") {
 		return nil, inputErr(FieldPath, "%q must start with /", t.Path)
 	}
+	if t.Distribution != nil {
+		e.Path = t.Distribution.OriginPath + e.Path
+	}
 	if e.Headers == nil {
 		e.Headers = http.Header{}
+	}
+	for k := range e.Headers {
+		if t.CDN.IsGenerated(k) {
+			return nil, inputErr(FieldHeader, "%s is set on every request as %s sets it", http.CanonicalHeaderKey(k), t.CDN.Title)
+		}
 	}
 	if t.ServerName != "" {
 		e.ServerName = t.ServerName
@@ -181,14 +216,14 @@ func (t Target) Resolve(pki *fixtures.PKI, pkiDir string) (*Endpoint, error) {
 
 // Probe is where and how conformance probes connect.
 func (e *Endpoint) Probe() probe.Target {
-	return probe.Target{Addr: e.Addr, ServerName: e.ServerName, Host: e.Host, Path: e.Path, Headers: e.Headers, Timeout: e.Timeout}
+	return probe.Target{Addr: e.Addr, ServerName: e.ServerName, Host: e.Host, Path: e.Path, Headers: e.Headers, Timeout: e.Timeout, CDN: e.CDN}
 }
 
 // LoadOptions point the load generator at the endpoint.
 func (e *Endpoint) LoadOptions() []loadgen.Option {
 	opts := []loadgen.Option{
 		loadgen.Target(e.URL.String()), loadgen.ServerName(e.ServerName), loadgen.ConnectTo(e.Addr),
-		loadgen.Path(e.Path), loadgen.RootCAs(e.Roots, e.RootsName),
+		loadgen.Path(e.Path), loadgen.RootCAs(e.Roots, e.RootsName), loadgen.CDN(e.CDN),
 	}
 	for k, vs := range e.Headers {
 		for _, v := range vs {

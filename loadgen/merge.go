@@ -208,6 +208,7 @@ func configDiff(a, b Config) string {
 		{"server name", a.ServerName, b.ServerName},
 		{"method", a.Method, b.Method},
 		{"headers", headerNames(a.Headers), headerNames(b.Headers)},
+		{"cdn", a.CDN, b.CDN},
 		{"identity", a.Identity, b.Identity},
 		{"rotate to", a.RotateTo, b.RotateTo},
 		{"rotate from", a.RotateFrom, b.RotateFrom},

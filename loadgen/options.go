@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/originproof/originproof/cdn"
 	"github.com/originproof/originproof/cloudfront"
 )
 
@@ -30,7 +31,7 @@ const (
 
 	// RedactedValue stands for a custom header's value in run.json and
 	// summary.json.
-	RedactedValue = "<redacted>"
+	RedactedValue = cloudfront.Redacted
 )
 
 // Identity is a client certificate the pools present, named by its
@@ -68,6 +69,7 @@ type options struct {
 	path            string
 	method          string
 	headers         http.Header
+	cdn             *cdn.Preset
 	roots           *x509.CertPool
 	rootsName       string
 	identity        Identity
@@ -142,6 +144,11 @@ func Method(m string) Option { return func(o *options) { o.method = m } }
 func Header(key, value string) Option {
 	return func(o *options) { o.headers.Add(key, value) }
 }
+
+// CDN makes the pools behave as that CDN's edges: its request headers and
+// the ranges its pool settings are checked against (CloudFront by default;
+// the other defaults stay the caller's to set from its Pool).
+func CDN(p *cdn.Preset) Option { return func(o *options) { o.cdn = p } }
 
 // RootCAs sets the roots that verify the origin's server certificate
 // (nil: the system roots); name describes them in run.json.
@@ -238,6 +245,7 @@ type Config struct {
 	ConnectTo       string              `json:"connect_to,omitempty"`
 	Method          string              `json:"method"`
 	Headers         map[string][]string `json:"headers,omitempty"`
+	CDN             string              `json:"cdn,omitempty"`
 	ServerRoots     string              `json:"server_roots"`
 	Identity        string              `json:"identity"`
 	RotateTo        string              `json:"rotate_to,omitempty"`
@@ -344,9 +352,10 @@ func resolve(opts []Option) (*resolved, error) {
 	default:
 		return nil, optErr("method", "%q is not a method CloudFront forwards", o.method)
 	}
+	o.cdn = cdn.Or(o.cdn)
 	for k := range o.headers {
-		if cloudfront.IsGeneratedHeader(k) {
-			return nil, optErr("header", "%s is set by the load generator as CloudFront sets it", k)
+		if o.cdn.IsGenerated(k) {
+			return nil, optErr("header", "%s is set by the load generator as %s sets it", k, o.cdn.Title)
 		}
 	}
 	if o.originShield {
@@ -365,10 +374,10 @@ func resolve(opts []Option) (*resolved, error) {
 		opt string
 		err error
 	}{
-		{"keepalive", cloudfront.KeepaliveTimeout.Check(o.keepAlive)},
-		{"connect-timeout", cloudfront.ConnectionTimeout.Check(o.connectTimeout)},
-		{"connect-attempts", cloudfront.ConnectionAttempts.Check(o.connectAttempts)},
-		{"read-timeout", cloudfront.ReadTimeout.Check(o.readTimeout)},
+		{"keepalive", o.cdn.Pool.Keepalive.Check(o.keepAlive)},
+		{"connect-timeout", o.cdn.Pool.ConnectTimeout.Check(o.connectTimeout)},
+		{"connect-attempts", o.cdn.Pool.ConnectAttempts.Check(o.connectAttempts)},
+		{"read-timeout", o.cdn.Pool.ReadTimeout.Check(o.readTimeout)},
 	} {
 		if c.err != nil {
 			return nil, optErr(c.opt, "%v", c.err)
@@ -420,6 +429,7 @@ func (r *resolved) config() Config {
 		ServerName:      r.serverName,
 		ConnectTo:       r.connectTo,
 		Method:          r.method,
+		CDN:             r.cdn.Name,
 		ServerRoots:     r.rootsName,
 		Identity:        r.identity.Name,
 		Reuse:           r.reuse,

@@ -11,23 +11,23 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/originproof/originproof/cdn"
 	"github.com/originproof/originproof/cloudfront"
 )
 
 // pop is one edge location: its own transport, connection pool, TLS
 // session cache and counters.
 type pop struct {
-	id        int
-	r         *resolved
-	tr        *http.Transport
-	net       net.Dialer
-	via       string   // "1.1 <id>.cloudfront.net (CloudFront)"
-	viaHeader []string // []string{via}
-	verifier  *serverVerifier
-	state     atomic.Pointer[popState]
-	ids       *atomic.Uint64 // connection ids, shared by every pop of a run
-	dials     *dialQueue     // every new connection, for the consumer's histograms
-	c         counters
+	id       int
+	r        *resolved
+	tr       *http.Transport
+	net      net.Dialer
+	edge     *cdn.Edge // the CDN's request headers, as this edge sends them
+	verifier *serverVerifier
+	state    atomic.Pointer[popState]
+	ids      *atomic.Uint64 // connection ids, shared by every pop of a run
+	dials    *dialQueue     // every new connection, for the consumer's histograms
+	c        counters
 
 	mu   sync.Mutex
 	live map[*conn]struct{}
@@ -86,8 +86,7 @@ func (s *DialStats) add(o DialStats) {
 
 func newPop(id int, r *resolved, ids *atomic.Uint64, dials *dialQueue) *pop {
 	p := &pop{id: id, r: r, ids: ids, dials: dials, live: map[*conn]struct{}{}}
-	p.via = cloudfront.Via(cloudfront.NewEdgeID())
-	p.viaHeader = []string{p.via}
+	p.edge = r.cdn.NewEdge()
 	p.net = net.Dialer{KeepAlive: -1} // CloudFront's keep-alive is the idle timeout, not TCP probes
 	p.verifier = newServerVerifier(r.roots, r.serverName)
 	p.state.Store(p.newState(r.identity, 0))

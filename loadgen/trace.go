@@ -9,8 +9,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/originproof/originproof/cloudfront"
 )
 
 // reqTrace is what the client learns about one request while it runs.
@@ -88,8 +86,6 @@ func (f *inflight) take(seq uint64) *reqTrace {
 	return t
 }
 
-var userAgent = []string{cloudfront.UserAgent}
-
 // edge is the http.RoundTripper Vegeta's client uses: it turns Vegeta's
 // request into CloudFront's (headers, pop by sequence number) and traces it.
 type edge struct {
@@ -141,11 +137,9 @@ func (e *edge) RoundTrip(req *http.Request) (*http.Response, error) {
 	delete(h, "X-Vegeta-Attack")
 	p := e.pops[seq%uint64(len(e.pops))]
 	t := newTrace()
-	t.seq, t.pop, t.cfID, t.start = seq, p.id, cloudfront.NewRequestID(), time.Now()
-	// Shared read-only slices: the transport only reads request headers.
-	h[cloudfront.HeaderUserAgent] = userAgent
-	h[cloudfront.HeaderRequestID] = []string{t.cfID}
-	h[cloudfront.HeaderVia] = p.viaHeader
+	// The CDN's headers (CloudFront's: User-Agent, Via, X-Amz-Cf-Id), the
+	// fixed ones as shared read-only slices: the transport only reads them.
+	t.seq, t.pop, t.cfID, t.start = seq, p.id, p.edge.Apply(h), time.Now()
 	e.inflight.put(t)
 	ctx, cancel := context.WithTimeout(httptrace.WithClientTrace(req.Context(), &t.trace), e.bound)
 	resp, err := p.tr.RoundTrip(req.WithContext(ctx))

@@ -23,8 +23,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/originproof/originproof/cloudfront"
-
+	"github.com/originproof/originproof/cdn"
 	"github.com/originproof/originproof/checks"
 )
 
@@ -42,6 +41,9 @@ type Target struct {
 	Headers http.Header
 	// Timeout bounds each stage: dial, handshake, response (10 s when zero).
 	Timeout time.Duration
+	// CDN is whose edge the requests come from: its request headers
+	// (CloudFront's when nil).
+	CDN *cdn.Preset
 }
 
 // Options are the client side of one probe.
@@ -312,9 +314,11 @@ func (c *Conn) requestText() string {
 		host = c.t.ServerName
 	}
 	fmt.Fprintf(&b, "GET %s HTTP/1.1\r\nHost: %s\r\n", path, host)
-	// The headers CloudFront adds to every request to the origin.
-	fmt.Fprintf(&b, "%s: %s\r\n%s: %s\r\n%s: %s\r\n", cloudfront.HeaderUserAgent, cloudfront.UserAgent,
-		cloudfront.HeaderVia, cloudfront.Via(cloudfront.NewEdgeID()), cloudfront.HeaderRequestID, cloudfront.NewRequestID())
+	// The headers the CDN adds to every request to the origin (CloudFront's:
+	// User-Agent, Via, X-Amz-Cf-Id).
+	for _, f := range cdn.Or(c.t.CDN).NewEdge().Fields() {
+		fmt.Fprintf(&b, "%s: %s\r\n", f.Name, f.Value)
+	}
 	keys := make([]string, 0, len(c.t.Headers))
 	for k := range c.t.Headers {
 		keys = append(keys, k)

@@ -86,6 +86,9 @@ func fieldsOf(t reflect.Type) []field {
 		if e := sf.Tag.Get("enum"); e != "" {
 			f.enum = strings.Split(e, ",")
 		}
+		if e := limitEnum(f.limit); e != nil {
+			f.enum = e
+		}
 		out = append(out, f)
 	}
 	return out

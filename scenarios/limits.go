@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/originproof/originproof/cdn"
 	"github.com/originproof/originproof/cloudfront"
 	"github.com/originproof/originproof/loadgen"
 )
@@ -42,6 +43,15 @@ func (l limit) text() string {
 		s += "; " + l.extra
 	}
 	return s
+}
+
+// limitEnum are the allowed values of a field whose `limit` tag names a
+// list kept elsewhere (the CDN presets of package cdn).
+func limitEnum(name string) []string {
+	if name == "cdn" {
+		return cdn.Names()
+	}
+	return nil
 }
 
 // limitText is what a field's `limit` tag adds to its description.

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/originproof/originproof/cdn"
 	"github.com/originproof/originproof/cloudfront"
 	"github.com/originproof/originproof/fixtures"
 )
@@ -87,15 +89,21 @@ func (v *validator) errorf(path, format string, a ...any) {
 }
 
 func (v *validator) resolve(s *Scenario, base string) {
-	v.target(&s.Target)
+	c, err := cdn.Lookup(s.CDN)
+	if err != nil {
+		v.errorf("cdn", "%v", err)
+		c = cdn.CloudFront
+	}
+	v.target(&s.Target, c)
 	v.pki(&s.PKI, base)
 	v.policy(&s.Policy, base)
-	v.pooling(&s.Pooling)
+	v.distribution(s.Distribution, c, base)
+	v.pooling(&s.Pooling, c, s.Distribution.Origin())
 	v.load(&s.Load, s.Pooling)
 	v.thresholds(s.Thresholds, s.Load.Phases)
 }
 
-func (v *validator) target(t *Target) {
+func (v *validator) target(t *Target, c *cdn.Preset) {
 	u, err := url.Parse(t.URL)
 	switch {
 	case err != nil:
@@ -124,8 +132,8 @@ func (v *validator) target(t *Target) {
 			v.errorf("target.headers."+k, "%q is not a valid HTTP header name", k)
 		} else if http.CanonicalHeaderKey(k) == "Host" {
 			v.errorf("target.headers."+k, "Host is set from the URL; use server_name or connect_to")
-		} else if cloudfront.IsGeneratedHeader(k) {
-			v.errorf("target.headers."+k, "%s is set on every request as CloudFront sets it; it cannot be an origin custom header", http.CanonicalHeaderKey(k))
+		} else if c.IsGenerated(k) {
+			v.errorf("target.headers."+k, "%s is set on every request as %s sets it; it cannot be an origin custom header", http.CanonicalHeaderKey(k), c.Title)
 		}
 	}
 }
@@ -195,8 +203,63 @@ func relTo(base, p string) string {
 	return filepath.Join(base, p)
 }
 
-func (v *validator) pooling(p *Pooling) {
+// distribution reads the distribution config and picks its origin.
+func (v *validator) distribution(d *Distribution, c *cdn.Preset, base string) {
+	if d == nil {
+		return
+	}
+	if d.Config == "" {
+		v.errorf("distribution.config", "missing: the file with the distribution config")
+		return
+	}
+	d.Config = relTo(base, d.Config)
+	if c != cdn.CloudFront {
+		v.errorf("cdn", "%q: a CloudFront distribution config goes with cdn: cloudfront", c.Name)
+		return
+	}
+	data, err := os.ReadFile(d.Config)
+	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		v.errorf("distribution.config", "%s: %v", d.Config, err)
+		return
+	}
+	dist, err := cloudfront.ParseDistributionConfig(data)
+	if err != nil {
+		v.errorf("distribution.config", "%s: %v", d.Config, err)
+		return
+	}
+	o, err := dist.Origin(d.OriginID)
+	var ce *cloudfront.OriginChoiceError
+	switch {
+	case errors.As(err, &ce):
+		v.errorf("distribution.origin_id", "%v", err)
+	case err != nil:
+		v.errorf("distribution.config", "%s: %v", d.Config, err)
+	}
+	d.origin = o
+}
+
+// pooling fills every pooling field not given: from the distribution's
+// origin settings when there is one, else from the CDN's defaults (for
+// CloudFront, the pooling preset's), and checks the ranges of the CDN.
+func (v *validator) pooling(p *Pooling, c *cdn.Preset, o *cloudfront.Origin) {
 	pre := presets[p.Preset]
+	if _, explicit := v.d.pos["pooling.preset"]; explicit && c != cdn.CloudFront {
+		v.errorf("pooling.preset", "%q is a CloudFront preset: with cdn: %s the defaults are %s's (leave preset out)", p.Preset, c.Name, c.Title)
+	}
+	if c != cdn.CloudFront || o != nil {
+		d := c.Defaults(o)
+		pre.keepalive, pre.read, pre.connect, pre.attempts = d.Keepalive, d.ReadTimeout, d.ConnectTimeout, d.ConnectAttempts
+		if d.MaxConns > 0 {
+			pre.maxConns = d.MaxConns
+		}
+		if d.OriginShield {
+			pre.originShield, pre.pops = true, 1
+		}
+	}
 	explicitPops := p.Pops != nil
 	setInt(&p.Pops, pre.pops)
 	setInt(&p.MaxConns, pre.maxConns)
@@ -213,22 +276,22 @@ func (v *validator) pooling(p *Pooling) {
 	if *p.OriginShield {
 		*p.Pops = 1
 	}
-	rangeInt := func(name string, x int) {
-		if r := limits[name].ints; x < r[0] || x > r[1] {
-			v.errorf("pooling."+name, "%d is out of range (%d-%d)", x, r[0], r[1])
+	rangeInt := func(name string, x, lo, hi int) {
+		if x < lo || x > hi {
+			v.errorf("pooling."+name, "%d is out of range (%d-%d)", x, lo, hi)
 		}
 	}
-	rangeDur := func(name string, x time.Duration) {
-		if r := limits[name].durs; x < r.Min || x > r.Max {
+	rangeDur := func(name string, x time.Duration, r cdn.Duration) {
+		if r.Check(x) != nil {
 			v.errorf("pooling."+name, "%v is out of range (%s)", x, r.Range())
 		}
 	}
-	rangeInt("pops", *p.Pops)
-	rangeInt("max_conns", *p.MaxConns)
-	rangeInt("connect_attempts", *p.ConnectAttempts)
-	rangeDur("keepalive", p.Keepalive.Duration)
-	rangeDur("connect_timeout", p.ConnectTimeout.Duration)
-	rangeDur("read_timeout", p.ReadTimeout.Duration)
+	rangeInt("pops", *p.Pops, limits["pops"].ints[0], limits["pops"].ints[1])
+	rangeInt("max_conns", *p.MaxConns, limits["max_conns"].ints[0], limits["max_conns"].ints[1])
+	rangeInt("connect_attempts", *p.ConnectAttempts, c.Pool.ConnectAttempts.Min, c.Pool.ConnectAttempts.Max)
+	rangeDur("keepalive", p.Keepalive.Duration, c.Pool.Keepalive)
+	rangeDur("connect_timeout", p.ConnectTimeout.Duration, c.Pool.ConnectTimeout)
+	rangeDur("read_timeout", p.ReadTimeout.Duration, c.Pool.ReadTimeout)
 }
 
 func setInt(p **int, v int) {

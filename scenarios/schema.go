@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/originproof/originproof/cloudfront"
 )
 
 // The scenario format. Struct tags are the one place defaults, allowed values
@@ -20,13 +22,31 @@ import (
 // Scenario is one go-live gate: the origin, the PKI, the policy expected of
 // the origin, CloudFront-shaped load and the thresholds it must hold.
 type Scenario struct {
-	Name       string      `yaml:"name" desc:"a name for the scenario, shown in reports"`
-	Target     Target      `yaml:"target" required:"true" desc:"the origin under test"`
-	PKI        PKI         `yaml:"pki" desc:"where client identities come from"`
-	Policy     Policy      `yaml:"policy" desc:"what the origin is expected to enforce"`
-	Pooling    Pooling     `yaml:"pooling" desc:"CloudFront's connection pools towards the origin"`
-	Load       Load        `yaml:"load" desc:"load phases, run in order after conformance"`
-	Thresholds []Threshold `yaml:"thresholds" desc:"limits the load must stay within; a breach fails the gate"`
+	Name         string        `yaml:"name" desc:"a name for the scenario, shown in reports"`
+	Target       Target        `yaml:"target" required:"true" desc:"the origin under test"`
+	PKI          PKI           `yaml:"pki" desc:"where client identities come from"`
+	Policy       Policy        `yaml:"policy" desc:"what the origin is expected to enforce"`
+	Pooling      Pooling       `yaml:"pooling" desc:"CloudFront's connection pools towards the origin"`
+	Load         Load          `yaml:"load" desc:"load phases, run in order after conformance"`
+	Thresholds   []Threshold   `yaml:"thresholds" desc:"limits the load must stay within; a breach fails the gate"`
+	CDN          string        `yaml:"cdn" default:"cloudfront" limit:"cdn" desc:"the CDN whose edges are modelled: pool defaults, request headers, client certificate rules (docs/cdns.md)"`
+	Distribution *Distribution `yaml:"distribution" desc:"a CloudFront distribution config: its origin's settings fill pooling (fields not given), its custom headers are sent, and the distribution checks judge the pair"`
+}
+
+// Distribution names a CloudFront distribution config and the origin in it.
+type Distribution struct {
+	Config   string `yaml:"config" required:"true" desc:"the JSON printed by 'aws cloudfront get-distribution-config' or 'get-distribution' (relative to the scenario file)"`
+	OriginID string `yaml:"origin_id" desc:"the origin to check (required when the distribution has several)"`
+	// origin is the resolved origin; its header values never reach YAML.
+	origin *cloudfront.Origin
+}
+
+// Origin is the origin the config describes (nil before Parse resolved it).
+func (d *Distribution) Origin() *cloudfront.Origin {
+	if d == nil {
+		return nil
+	}
+	return d.origin
 }
 
 // Target is the origin under test.
@@ -35,7 +55,7 @@ type Target struct {
 	ServerName  string            `yaml:"server_name" desc:"SNI and expected server certificate name (default: the URL's host)"`
 	ConnectTo   string            `yaml:"connect_to" desc:"HOST:PORT to dial instead of the URL's host (staging IPs behind load balancers)"`
 	Headers     map[string]string `yaml:"headers" desc:"origin custom headers CloudFront adds to every request"`
-	Path        string            `yaml:"path" default:"/" desc:"path requested by every probe and load request"`
+	Path        string            `yaml:"path" default:"/" desc:"path requested by every probe and load request (a distribution's OriginPath goes before it, as CloudFront puts it)"`
 	ServerRoots string            `yaml:"server_roots" desc:"file of roots that verify the origin's server certificate, or 'system' (default: the PKI's server root)"`
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -20,6 +21,7 @@ func newCertifyCmd() *cobra.Command {
 		out             string
 		dryRun, verbose bool
 		shards          shardFlags
+		dist            distFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "certify SCENARIO.yaml --out DIR",
@@ -32,6 +34,10 @@ The scenario format is documented in scenarios/scenario.schema.json and the
 examples in scenarios/ (go-live.yaml, smoke.yaml, rotation-drill.yaml,
 origin-shield.yaml). A malformed scenario is reported as file:line:col before
 any traffic is sent. --dry-run prints the resolved plan, every default filled in.
+
+--distribution-config FILE [--origin-id ID] and --cdn NAME set the scenario's
+distribution: and cdn: keys ('originproof scenario init --from-cloudfront FILE'
+writes a scenario from a distribution config).
 
 Writes under --out: summary.json, junit.xml (checks and thresholds as
 testcases), results.json, run.json, latency.hlog.
@@ -54,7 +60,7 @@ what one certify writes and exits with the gate's verdict.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := loadScenario(args[0])
+			s, err := loadScenario(args[0], dist.edit(cmd.Flags().Changed("cdn")))
 			if err != nil {
 				return err
 			}
@@ -81,11 +87,36 @@ what one certify writes and exits with the gate's verdict.`,
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the resolved plan and exit without sending traffic")
 	cmd.Flags().BoolVar(&verbose, "verbose", false, "show Ginkgo's progress on stderr")
 	shards.register(cmd.Flags())
+	dist.register(cmd.Flags())
 	return cmd
 }
 
-func loadScenario(path string) (*scenarios.Scenario, error) {
-	s, err := scenarios.LoadFile(path, scenarios.Options{KnownChecks: checks.IDs()})
+// edit sets the scenario's distribution: and cdn: keys from the flags
+// given (a flag's relative path is the working directory's, not the
+// scenario file's); nil when none is.
+func (d *distFlags) edit(cdnGiven bool) func(*scenarios.Scenario) {
+	if d.config == "" && d.originID == "" && !cdnGiven {
+		return nil
+	}
+	return func(s *scenarios.Scenario) {
+		if cdnGiven {
+			s.CDN = d.cdn
+		}
+		if d.config != "" {
+			file, _ := filepath.Abs(d.config)
+			s.Distribution = &scenarios.Distribution{Config: file}
+		}
+		if d.originID != "" {
+			if s.Distribution == nil {
+				s.Distribution = &scenarios.Distribution{}
+			}
+			s.Distribution.OriginID = d.originID
+		}
+	}
+}
+
+func loadScenario(path string, edit func(*scenarios.Scenario)) (*scenarios.Scenario, error) {
+	s, err := scenarios.LoadFile(path, scenarios.Options{KnownChecks: checks.IDs(), Edit: edit})
 	switch {
 	case err == nil:
 		return s, nil

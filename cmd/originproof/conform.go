@@ -36,12 +36,18 @@ func newConformCmd() *cobra.Command {
 
 Every check of the catalogue (client-auth, chain, validity, usage, strength,
 identity, revocation, rotation, resumption, protocol, server-cert, keepalive,
-cloudfront-cert) probes the origin with a fresh connection and judges it
+cloudfront-cert, distribution) probes the origin with a fresh connection and judges it
 against what the good certificate (clients/chain.valid) gets on the same
 --path and --header set. A "must" that fails makes the verdict fail; a
 "should" that fails warns. docs/checks.md lists every check.
 
 Select groups with --label-filter, e.g. 'chain || validity' or '!keepalive'.
+
+With --distribution-config the distribution checks judge the CloudFront
+distribution and the origin as a pair (OriginMtlsConfig, https-only,
+OriginSslProtocols, OriginKeepaliveTimeout measured against the origin,
+features unsupported with origin mTLS); its custom headers are sent (their
+values never reach an output). --cdn models another CDN's edges.
 
 Writes under --out: summary.json, junit.xml (one testcase per check id) and
 report.html (self-contained).
@@ -59,7 +65,7 @@ the harness cannot attribute, interrupted).`,
 	fl.BoolVar(&f.expectPin, "expect-identity-pin", false, "the origin pins the CloudFront identity: identity.wrong-identity becomes must")
 	fl.BoolVar(&f.expectCRL, "expect-crl", false, "the origin checks CRLs: revocation.revoked-leaf becomes must")
 	fl.StringVar(&f.rotationPhase, "rotation-phase", conformance.PhaseOverlap, "overlap (both roots trusted) or post (current root retired)")
-	fl.DurationVar(&f.keepalive, "keepalive", cloudfront.KeepaliveTimeout.Default, "CloudFront's origin keep-alive timeout, "+cloudfront.KeepaliveTimeout.Help())
+	fl.DurationVar(&f.keepalive, "keepalive", cloudfront.KeepaliveTimeout.Default, "CloudFront's origin keep-alive timeout, "+cloudfront.KeepaliveTimeout.Help()+" (default with --distribution-config: its OriginKeepaliveTimeout; with --cdn: that CDN's)")
 	fl.DurationVar(&f.idleBound, "idle-bound", conformance.DefaultIdleBound, "how long to wait for the origin to close an idle connection")
 	fl.DurationVar(&f.timeout, "timeout", 10*time.Second, "bound for each probe's connect, handshake and response")
 	fl.StringVar(&f.cfCert, "cloudfront-cert", "", "the real client certificate to be imported into ACM (PEM)")
@@ -83,7 +89,10 @@ func conformConfig(cmd *cobra.Command, f *conformFlags) (conformance.Config, err
 	if f.failOn != "fail" && f.failOn != "warn" {
 		return conformance.Config{}, usageError("conform: --fail-on %q: want fail or warn", f.failOn)
 	}
-	if err := cloudfront.KeepaliveTimeout.Check(f.keepalive); err != nil {
+	if !cmd.Flags().Changed("keepalive") {
+		f.keepalive = f.poolDefaults().Keepalive
+	}
+	if err := f.target.CDN.Pool.Keepalive.Check(f.keepalive); err != nil {
 		return conformance.Config{}, usageError("conform: --keepalive %v", err)
 	}
 	if f.timeout <= 0 || f.timeout > 5*time.Minute {
@@ -97,6 +106,7 @@ func conformConfig(cmd *cobra.Command, f *conformFlags) (conformance.Config, err
 	}
 	ep.Timeout = f.timeout
 	cfg := certify.ConformanceConfig(ep, pki, version)
+	cfg.Distribution = f.target.Distribution
 	cfg.ExpectIdentityPin, cfg.ExpectCRL, cfg.RotationPhase = f.expectPin, f.expectCRL, f.rotationPhase
 	cfg.Keepalive, cfg.IdleBound, cfg.FailOnWarn, cfg.LabelFilter = f.keepalive, f.idleBound, f.failOn == "warn", f.labelFilter
 	if f.cfCert != "" || f.cfKey != "" || f.cfChain != "" {

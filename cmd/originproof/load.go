@@ -56,6 +56,12 @@ intended send time as well as the actual one.
 
 CloudFront's ranges: --keepalive ` + cloudfront.KeepaliveTimeout.Help() + `;
 --read-timeout ` + cloudfront.ReadTimeout.Help() + `.
+With --distribution-config the pool flags not given take the origin's
+settings (OriginKeepaliveTimeout, OriginReadTimeout, ConnectionTimeout,
+ConnectionAttempts, Origin Shield), its custom headers are sent (values never
+written to an output), and distribution.read-timeout judges time to first
+byte p99.9 against OriginReadTimeout. With --cdn another CDN's defaults,
+ranges and request headers apply.
 
 Writes under --out: summary.json (the load section), results.json (Vegeta JSON
 result lines plus per-request fields: 'vegeta report' reads it), run.json
@@ -108,6 +114,9 @@ func loadOptions(cmd *cobra.Command, f *loadFlags) ([]loadgen.Option, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := f.fillPool(cmd); err != nil {
+		return nil, err
+	}
 	reuse, err := onOff("reuse", f.reuse)
 	if err != nil {
 		return nil, err
@@ -140,6 +149,31 @@ func loadOptions(cmd *cobra.Command, f *loadFlags) ([]loadgen.Option, error) {
 	return opts, nil
 }
 
+// fillPool sets the pool flags not given from the CDN's defaults and the
+// distribution's origin settings.
+func (f *loadFlags) fillPool(cmd *cobra.Command) error {
+	d, fl := f.poolDefaults(), cmd.Flags()
+	set := func(name string, apply func()) {
+		if !fl.Changed(name) {
+			apply()
+		}
+	}
+	set("keepalive", func() { f.keepalive = d.Keepalive })
+	set("read-timeout", func() { f.readTimeout = d.ReadTimeout })
+	set("connect-timeout", func() { f.connectTimeout = d.ConnectTimeout })
+	set("connect-attempts", func() { f.connectAttempts = d.ConnectAttempts })
+	if d.MaxConns > 0 {
+		set("max-conns", func() { f.maxConns = d.MaxConns })
+	}
+	if d.OriginShield && !fl.Changed("origin-shield") {
+		if fl.Changed("pops") {
+			return usageError("load: --pops: the distribution's origin has Origin Shield (one regional pool); give --origin-shield=false to model edges instead")
+		}
+		f.originShield = true
+	}
+	return nil
+}
+
 func runLoad(cmd *cobra.Command, f *loadFlags) error {
 	opts, err := loadOptions(cmd, f)
 	if err != nil {
@@ -164,6 +198,7 @@ func runLoad(cmd *cobra.Command, f *loadFlags) error {
 		return loadRunError("load", runErr)
 	}
 	sum := certify.LoadSummary(&rep.Summary, version, rep.Started, rep.Ended)
+	certify.JudgeLoadWithDistribution(sum, f.target.Distribution)
 	writeErr := sum.WriteFile(filepath.Join(f.out, loadgen.SummaryFile))
 	if writeErr == nil {
 		_, writeErr = reports.RenderDir(f.out)

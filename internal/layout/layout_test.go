@@ -1,6 +1,7 @@
 // Package layout_test holds the repository's import rules: which packages
 // may import the CLI library, the test framework and the suites, and that
-// the facts package depends on nothing but the standard library.
+// the facts packages depend on the standard library only (cdn on cloudfront
+// besides).
 package layout_test
 
 import (
@@ -44,6 +45,13 @@ func TestImportRules(t *testing.T) {
 			for _, imp := range prod {
 				if strings.Contains(strings.SplitN(imp, "/", 2)[0], ".") {
 					t.Errorf("cloudfront imports %s: it depends on the standard library only", imp)
+				}
+			}
+		}
+		if pkg == "/cdn" {
+			for _, imp := range prod {
+				if strings.Contains(strings.SplitN(imp, "/", 2)[0], ".") && imp != module+"/cloudfront" {
+					t.Errorf("cdn imports %s: it depends on the standard library and cloudfront only", imp)
 				}
 			}
 		}

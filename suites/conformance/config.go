@@ -11,6 +11,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/originproof/originproof/cdn"
 	"github.com/originproof/originproof/checks"
 	"github.com/originproof/originproof/cloudfront"
 	"github.com/originproof/originproof/fixtures"
@@ -69,6 +70,12 @@ type Config struct {
 	Version string
 	// Log receives progress and Ginkgo's own output (discarded when nil).
 	Log io.Writer
+	// CDN is the CDN whose edges are modelled: request headers, client
+	// certificate rules, keep-alive range (cdn.CloudFront when nil).
+	CDN *cdn.Preset
+	// Distribution is the origin as a CloudFront distribution config
+	// describes it, with its behaviours; nil skips the distribution checks.
+	Distribution *cloudfront.Origin
 }
 
 // Defaults for the bounded probes.
@@ -91,10 +98,12 @@ func (c *Config) validate() error {
 	if c.RotationPhase != PhaseOverlap && c.RotationPhase != PhasePost {
 		return fmt.Errorf("conformance: rotation phase %q: want overlap or post", c.RotationPhase)
 	}
+	c.CDN = cdn.Or(c.CDN)
+	c.Target.CDN = c.CDN
 	if c.Keepalive == 0 {
-		c.Keepalive = cloudfront.KeepaliveTimeout.Default
+		c.Keepalive = c.CDN.Pool.Keepalive.Default
 	}
-	if err := cloudfront.KeepaliveTimeout.Check(c.Keepalive); err != nil {
+	if err := c.CDN.Pool.Keepalive.Check(c.Keepalive); err != nil {
 		return fmt.Errorf("conformance: keep-alive %w", err)
 	}
 	if c.IdleBound == 0 {

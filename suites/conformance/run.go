@@ -85,7 +85,7 @@ func Run(ctx context.Context, cfg Config) (*reports.Summary, error) {
 
 	suiteConfig, reporterConfig := types.NewDefaultSuiteConfig(), types.NewDefaultReporterConfig()
 	suiteConfig.LabelFilter = cfg.LabelFilter
-	suiteConfig.Timeout = 10 * time.Minute
+	suiteConfig.Timeout = 10*time.Minute + 2*cfg.Keepalive // the idle probes wait out the keep-alive
 	reporterConfig.NoColor = true
 	reporterConfig.Succinct = true
 	formatter.ColorableStdOut = cfg.Log
@@ -135,6 +135,9 @@ func prepare(ctx context.Context, cfg *Config) (*state, error) {
 	s.idleClose = goFuture(s.idleCloses)
 	s.resumeLeaf = goFuture(func() outcome { return s.resumeAfterExpiry("leaf") })
 	s.resumeInter = goFuture(func() outcome { return s.resumeAfterExpiry("intermediate") })
+	if d := cfg.Distribution; d != nil {
+		s.distIdle = goFuture(func() outcome { return s.keepaliveVsOrigin(d.KeepaliveTimeout) })
+	}
 	return s, nil
 }
 
@@ -188,7 +191,10 @@ func (s *state) summaryBase() *reports.Summary {
 		"connect_to": s.cfg.Target.Addr, "path": pathOr(s.cfg.Target.Path), "server_roots": s.cfg.ServerRootsName,
 		"expect_identity_pin": s.cfg.ExpectIdentityPin, "expect_crl": s.cfg.ExpectCRL, "rotation_phase": s.cfg.RotationPhase,
 		"keepalive": s.cfg.Keepalive.String(), "idle_bound": s.cfg.IdleBound.String(), "label_filter": s.cfg.LabelFilter,
-		"fail_on_warn": s.cfg.FailOnWarn, "cloudfront_identity": s.cfg.PKI.CloudFrontIdentity,
+		"fail_on_warn": s.cfg.FailOnWarn, "cloudfront_identity": s.cfg.PKI.CloudFrontIdentity, "cdn": s.cfg.CDN.Name,
+	}
+	if d := s.cfg.Distribution; d != nil {
+		sum.Config["distribution"] = d.Summary() // header names only: values are secrets
 	}
 	if len(s.cfg.Target.Headers) > 0 {
 		var names []string

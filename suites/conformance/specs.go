@@ -5,8 +5,6 @@ import (
 	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/asn1"
 	"fmt"
 	"strings"
 	"time"
@@ -199,13 +197,8 @@ var _ = Describe("client-auth", Label("client-auth"), func() {
 		start := time.Now()
 		b := current.baseline
 		var names []string
-		for _, raw := range b.AcceptableCAs {
-			var rdn pkix.RDNSequence
-			if _, err := asn1.Unmarshal(raw, &rdn); err == nil {
-				var n pkix.Name
-				n.FillFromRDNSequence(&rdn)
-				names = append(names, n.String())
-			}
+		for _, n := range acceptableCAs(b) {
+			names = append(names, n.String())
 		}
 		o := outcome{observed: fmt.Sprintf("%d CA name(s) advertised", len(names)), layer: checks.LayerTLS, detail: strings.Join(names, "; ")}
 		if !b.CertRequested {
@@ -470,12 +463,17 @@ var _ = Describe("cloudfront-cert", Label("cloudfront-cert"), func() {
 		if none("cloudfront-cert.profile") {
 			return
 		}
-		id := cf()
-		problems := cloudfront.CertificateProblems(id.Leaf, id.Chain, id.Key)
+		id, rules := cf(), current.cfg.CDN.Certificate
+		if rules.Problems == nil { // the CDN documents no rules to check
+			finish("cloudfront-cert.profile", skipOutcome(rules.Unconfirmed), start)
+			return
+		}
+		problems := rules.Problems(id.Leaf, id.Chain, id.Key)
 		o := outcome{observed: fmt.Sprintf("%s, %s, clientAuth, depth %d", cloudfront.DescribeKey(id.Leaf.PublicKey), id.Leaf.SignatureAlgorithm, cloudfront.ChainDepth(id.Leaf, id.Chain)), layer: checks.LayerNone}
 		if len(problems) > 0 {
 			o = outcome{finding: true, observed: strings.Join(problems, "; "), layer: checks.LayerNone}
 		}
+		o.detail = strings.TrimSuffix(current.cfg.CDN.Title+"'s rules: "+rules.Rules+". "+rules.Unconfirmed, " ")
 		finish("cloudfront-cert.profile", o, start)
 	})
 

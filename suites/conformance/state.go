@@ -29,6 +29,7 @@ type state struct {
 	// Slow probes run in the background from the start, so the whole
 	// catalogue stays short; the specs wait for them.
 	idleSurvive, idleClose, resumeLeaf, resumeInter *future
+	distIdle                                        *future // distribution.keepalive-vs-origin (nil without a distribution)
 }
 
 var current *state
