@@ -180,14 +180,15 @@ func LoadIdentity(pki *fixtures.PKI, pkiDir, name string) (loadgen.Identity, err
 	return loadgen.Identity{Name: name, Certificate: &c}, nil
 }
 
-// runPhases runs the load phases as one schedule, evaluates the thresholds
-// per phase and records rotation.under-load.
+// runPhases runs the load phases as one schedule, with the generator
+// keeping each phase's statistics apart (summary.json load.phases),
+// evaluates the thresholds per phase and records rotation.under-load.
 func runPhases(ctx context.Context, s *scenarios.Scenario, ep *Endpoint, pki *fixtures.PKI, identity loadgen.Identity, plan *scenarios.LoadPlan, sum *reports.Summary, o Options) error {
 	p := s.Pooling
 	opts := append(ep.LoadOptions(),
 		loadgen.MaxConns(*p.MaxConns), loadgen.KeepAlive(p.Keepalive.Duration), loadgen.ConnectTimeout(p.ConnectTimeout.Duration),
 		loadgen.ConnectAttempts(*p.ConnectAttempts), loadgen.ReadTimeout(p.ReadTimeout.Duration), loadgen.OriginShield(*p.OriginShield),
-		loadgen.Reuse(*p.Reuse), loadgen.Resumption(*p.Resumption), loadgen.Arrival(plan.Schedule), loadgen.ClientIdentity(identity))
+		loadgen.Reuse(*p.Reuse), loadgen.Resumption(*p.Resumption), loadgen.Arrival(plan.Schedule), loadgen.Phases(plan.Phases()...), loadgen.ClientIdentity(identity))
 	if !*p.OriginShield {
 		opts = append(opts, loadgen.Pops(*p.Pops))
 	}
@@ -204,16 +205,8 @@ func runPhases(ctx context.Context, s *scenarios.Scenario, ep *Endpoint, pki *fi
 	if runErr != nil && ctx.Err() == nil {
 		sum.Warnings = append(sum.Warnings, "load: "+runErr.Error())
 	}
-	resultsPath := filepath.Join(o.Out, loadgen.ResultsFile)
-	rf, err := os.Open(resultsPath)
-	if err != nil {
-		return err
-	}
-	defer rf.Close()
-	stats, err := plan.Stats(loadgen.NewDecoder(rf))
-	if err != nil {
-		return fmt.Errorf("reading %s: %w", resultsPath, err)
-	}
+	// The generator measured each phase as it went (the plan's windows).
+	stats := rep.Phases
 	for _, t := range s.Evaluate(stats) {
 		sum.Thresholds = append(sum.Thresholds, reports.ThresholdResult{Name: t.Name, Phase: t.Phase, Limit: t.Limit, Observed: t.Observed, Held: t.Held})
 	}

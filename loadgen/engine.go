@@ -31,8 +31,11 @@ type Report struct {
 	Config     Config
 	Summary    Summary
 	Histograms *latency.Set
-	Started    time.Time
-	Ended      time.Time
+	// Phases are the statistics of each phase window (Phases, or the
+	// schedule's segments), in order; Summary.Phases summarises them.
+	Phases  []PhaseStats
+	Started time.Time
+	Ended   time.Time
 }
 
 // Engine runs one CloudFront-shaped load run.
@@ -121,7 +124,7 @@ func (e *Engine) Run(ctx context.Context) (*Report, error) {
 	}
 	c := &consumer{
 		e: e, began: began, set: latency.NewSet(began, lw), enc: enc,
-		tallies: make([]tally, len(e.pops)), progressHist: latency.New(),
+		tallies: make([]tally, len(e.pops)), progressHist: latency.New(), phases: newPhaseTally(r.phases, r.schedule),
 		statuses: map[uint16]int64{}, negotiated: map[string]int64{}, identities: map[string]int64{},
 	}
 
@@ -214,6 +217,9 @@ consume:
 		Started:    began,
 		Ended:      ended,
 	}
+	if c.phases != nil {
+		rep.Phases = c.phases.stats
+	}
 	return rep, errors.Join(outErr, writeErr)
 }
 
@@ -267,6 +273,7 @@ type consumer struct {
 	enc          Encoder
 	rec          Record
 	tallies      []tally
+	phases       *phaseTally
 	statuses     map[uint16]int64
 	negotiated   map[string]int64
 	identities   map[string]int64
@@ -347,6 +354,9 @@ func (c *consumer) take(res *vegeta.Result, t *reqTrace) error {
 		}
 	}
 	c.statuses[res.Code]++
+	if c.phases != nil {
+		c.phases.add(due, rec)
+	}
 	if c.firstSend.IsZero() || sent.Before(c.firstSend) {
 		c.firstSend = sent
 	}
@@ -475,6 +485,9 @@ func (c *consumer) summary(ended time.Time, interrupted bool) Summary {
 	s.Connections = s.Dial.Connections
 	s.Handshakes = Handshakes{Full: s.Dial.FullHandshakes, Resumed: s.Dial.ResumedHandshakes, Failed: s.Dial.HandshakeFailures}
 	s.ReuseRatio = ratio(reused, withConn)
+	if c.phases != nil {
+		s.Phases = PhaseSummaries(c.phases.stats)
+	}
 	cfg := r.cfg
 	s.Config = &cfg
 	return s

@@ -1,9 +1,7 @@
 package scenarios
 
 import (
-	"errors"
 	"fmt"
-	"io"
 	"math"
 	"time"
 
@@ -76,7 +74,7 @@ func (s *Scenario) Plan() (*LoadPlan, error) {
 	// Scheduled requests per window: sequence numbers whose intended time falls in it.
 	for i := range p.Windows {
 		w := &p.Windows[i]
-		w.Scheduled = p.seqBefore(w.End) - p.seqBefore(w.Start)
+		w.Scheduled = p.Schedule.Before(w.End) - p.Schedule.Before(w.Start)
 		if secs := (w.End - w.Start).Seconds(); secs > 0 {
 			w.AskedRate = float64(w.Scheduled) / secs
 		}
@@ -84,92 +82,19 @@ func (s *Scenario) Plan() (*LoadPlan, error) {
 	return p, nil
 }
 
-// seqBefore counts the requests intended strictly before offset t.
-func (p *LoadPlan) seqBefore(t time.Duration) int64 {
-	total := p.Schedule.Requests()
-	lo, hi := int64(0), total
-	for lo < hi {
-		mid := (lo + hi) / 2
-		at, ok := p.Schedule.Intended(uint64(mid))
-		if ok && at < t {
-			lo = mid + 1
-		} else {
-			hi = mid
-		}
+// Phases are the plan's windows as the load generator keeps them apart:
+// it measures each phase during the run (loadgen.Phases).
+func (p *LoadPlan) Phases() []loadgen.PhaseWindow {
+	out := make([]loadgen.PhaseWindow, len(p.Windows))
+	for i, w := range p.Windows {
+		out[i] = loadgen.PhaseWindow{Name: w.Name, Kind: w.Kind, Start: loadgen.Duration(w.Start), End: loadgen.Duration(w.End)}
 	}
-	return lo
+	return out
 }
 
-// window returns the index of the window a sequence number belongs to.
-func (p *LoadPlan) window(seq uint64) int {
-	at, ok := p.Schedule.Intended(seq)
-	if !ok {
-		return len(p.Windows) - 1
-	}
-	for i, w := range p.Windows {
-		if at < w.End {
-			return i
-		}
-	}
-	return len(p.Windows) - 1
-}
-
-// PhaseStats is what one phase of a run measured.
-type PhaseStats struct {
-	Name                 string
-	Scheduled, Requests  int64
-	Errors               int64
-	Reused               int64
-	Handshake, Corrected *latency.Histogram
-	AskedRate, SentRate  float64
-	ErrorsByClass        map[loadgen.ErrorClass]int64
-	Identities           map[string]int64
-}
-
-// Stats reads results.json and attributes every request to its phase by
-// its sequence number (its intended send time), so a request that waited
-// is counted where the schedule put it.
-func (p *LoadPlan) Stats(dec loadgen.Decoder) ([]PhaseStats, error) {
-	out := make([]PhaseStats, len(p.Windows))
-	for i, w := range p.Windows {
-		out[i] = PhaseStats{Name: w.Name, Scheduled: w.Scheduled, AskedRate: w.AskedRate,
-			Handshake: latency.New(), Corrected: latency.New(), ErrorsByClass: map[loadgen.ErrorClass]int64{}, Identities: map[string]int64{}}
-	}
-	var rec loadgen.Record
-	for {
-		err := dec(&rec)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return out, err
-		}
-		i := p.window(rec.Seq)
-		st := &out[i]
-		st.Requests++
-		if rec.Failed() {
-			st.Errors++
-			st.ErrorsByClass[rec.Class()]++
-		} else if rec.Identity != "" {
-			st.Identities[rec.Identity]++
-		}
-		if rec.ConnReused {
-			st.Reused++
-		}
-		if rec.TLSHandshake > 0 {
-			st.Handshake.Record(rec.TLSHandshake)
-		}
-		if rec.LatencyCorrected > 0 {
-			st.Corrected.Record(rec.LatencyCorrected)
-		}
-	}
-	for i, w := range p.Windows {
-		if secs := (w.End - w.Start).Seconds(); secs > 0 {
-			out[i].SentRate = float64(out[i].Requests) / secs
-		}
-	}
-	return out, nil
-}
+// PhaseStats is what one phase of a run measured (the load generator's
+// account of it, Report.Phases).
+type PhaseStats = loadgen.PhaseStats
 
 // ThresholdOutcome is one limit and whether it held.
 type ThresholdOutcome struct {
