@@ -42,6 +42,9 @@ type Options struct {
 	Progress func(loadgen.Progress)
 	// LoadStarted is called when the load engine is built (nil: none).
 	LoadStarted func(loadgen.Config)
+	// Server, when set, is the origin's server program, instead of the
+	// scenario's target.server (the report quotes its recipe's settings).
+	Server checks.Server
 }
 
 // Scenario fields named by InputErrors of a scenario run.
@@ -104,6 +107,12 @@ func run(ctx context.Context, s *scenarios.Scenario, o Options) (*reports.Summar
 	cfg.ExpectIdentityPin, cfg.ExpectCRL, cfg.RotationPhase = s.Policy.ExpectIdentityPin, s.Policy.ExpectCRL, s.Policy.RotationPhase
 	cfg.Keepalive, cfg.FailOnWarn, cfg.LabelFilter = s.Pooling.Keepalive.Duration, s.Policy.FailOn == "warn", s.Policy.LabelFilter
 	cfg.Log = o.Verbose
+	if s.Target.Server != nil {
+		cfg.Server = checks.Server(*s.Target.Server)
+	}
+	if o.Server != "" {
+		cfg.Server = o.Server
+	}
 	if c := s.Policy.CloudFrontCert; c != nil {
 		if cfg.CloudFrontCert, err = LoadIdentityFiles(c.Cert, c.Key, c.Chain); err != nil {
 			return nil, &InputError{Field: FieldCloudFront, Err: err}

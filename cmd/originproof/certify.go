@@ -17,7 +17,7 @@ func init() { register("certify", newCertifyCmd) }
 
 func newCertifyCmd() *cobra.Command {
 	var (
-		out             string
+		out, server     string
 		dryRun, verbose bool
 	)
 	cmd := &cobra.Command{
@@ -32,8 +32,9 @@ examples in scenarios/ (go-live.yaml, smoke.yaml, rotation-drill.yaml,
 origin-shield.yaml). A malformed scenario is reported as file:line:col before
 any traffic is sent. --dry-run prints the resolved plan, every default filled in.
 
-Writes under --out: summary.json, junit.xml (checks and thresholds as
-testcases), results.json, run.json, latency.hlog.
+Writes under --out: summary.json, summary.md (for CI job pages), junit.xml
+(checks and thresholds as testcases), results.json, run.json, latency.hlog
+and report.html.
 Exit codes: 0 pass, 1 fail, 2 bad scenario or input, 3 inconclusive.`,
 		Example: `  originproof certify scenarios/go-live.yaml --out out/go-live
   originproof certify gate.yaml --dry-run`,
@@ -58,13 +59,20 @@ Exit codes: 0 pass, 1 fail, 2 bad scenario or input, 3 inconclusive.`,
 			if verbose {
 				ginkgo = cmd.ErrOrStderr()
 			}
-			_, err = runCertify(cmd, s, certify.Options{Out: out, Source: args[0], Verbose: ginkgo})
+			o := certify.Options{Out: out, Source: args[0], Verbose: ginkgo}
+			if server != "" {
+				if o.Server, err = checks.ParseServer(server); err != nil {
+					return usageError("certify: --server %v", err)
+				}
+			}
+			_, err = runCertify(cmd, s, o)
 			return err
 		},
 	}
 	cmd.Flags().StringVar(&out, "out", "", "directory for the outputs")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the resolved plan and exit without sending traffic")
 	cmd.Flags().BoolVar(&verbose, "verbose", false, "show Ginkgo's progress on stderr")
+	cmd.Flags().StringVar(&server, "server", "", serverFlagHelp+" (instead of the scenario's target.server)")
 	return cmd
 }
 
