@@ -118,6 +118,9 @@ func TestMergeShards(t *testing.T) {
 	if got := len(s.Phases); got != 2 || len(m.Run.Config.Phases) != 2 {
 		t.Fatalf("merged phases = %+v (config %+v), want the two steps", s.Phases, m.Run.Config.Phases)
 	}
+	if s.Phases[0].Name != "1 · 40/s" || s.Phases[1].Name != "2 · 80/s" {
+		t.Errorf("phases %q, %q: want them named by the whole run's rates, not a shard's", s.Phases[0].Name, s.Phases[1].Name)
+	}
 	var phaseRequests, phaseScheduled int64
 	for i, p := range s.Phases {
 		var req, sched, newConns int64

@@ -399,6 +399,10 @@ func resolve(opts []Option) (*resolved, error) {
 	if sched.cum == nil {
 		sched = newSchedule(sched.Model, sched.Segments...)
 	}
+	if !o.phasesSet {
+		// Named by the whole run's rates: every shard's phases are the same.
+		o.phases = SegmentPhases(sched)
+	}
 	if o.shardCount > 1 {
 		sched = sched.Scale(1 / float64(o.shardCount))
 	}
@@ -409,9 +413,6 @@ func resolve(opts []Option) (*resolved, error) {
 		return nil, optErr("duration", "%v is longer than a day: every run is bounded", sched.Duration())
 	}
 	r.schedule = sched
-	if !o.phasesSet {
-		o.phases = SegmentPhases(sched)
-	}
 	if err := checkPhases(o.phases, sched.Duration()); err != nil {
 		return nil, optErr("phases", "%v", err)
 	}

@@ -256,6 +256,19 @@ func PhaseSummaries(stats []PhaseStats) []PhaseSummary {
 	return out
 }
 
+// ClassList is "class: n, …" sorted by class, for messages and tables.
+func ClassList(m map[ErrorClass]int64) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, string(k))
+	}
+	sort.Strings(keys)
+	for i, k := range keys {
+		keys[i] = fmt.Sprintf("%s: %d", k, m[ErrorClass(k)])
+	}
+	return strings.Join(keys, ", ")
+}
+
 // phaseTally attributes requests to the windows of a run by their intended
 // send time (an offset from the run's start).
 type phaseTally struct {
