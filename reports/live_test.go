@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -16,9 +17,10 @@ import (
 
 // TestInBrowserRealLoadRun renders the outputs of a real load run (the
 // load generator against the strict reference origin on loopback, two
-// pops, pooled connections) and opens it in headless Chromium: every
-// chart drew from the generator's own results.json and latency.hlog, and
-// the per-pop handshake table is there.
+// pops, pooled connections, two steps of arrival) and opens it in headless
+// Chromium: every chart drew from the generator's own results.json and
+// latency.hlog, the steps are shaded as phases, the handshake chart shows
+// the pools' full handshakes, and the per-pop and per-phase tables are there.
 func TestInBrowserRealLoadRun(t *testing.T) {
 	browser := needChromium(t)
 	pki, err := fixtures.Generate(fixtures.Options{ServerName: "origin.test"})
@@ -43,7 +45,7 @@ func TestInBrowserRealLoadRun(t *testing.T) {
 	cert := pki.Identity("chain.valid").TLSCertificate()
 	eng, err := loadgen.New(loadgen.Target(srv.URL()), loadgen.ServerName(pki.ServerName), loadgen.ConnectTo(srv.Addr()),
 		loadgen.RootCAs(pki.ServerRootPool(), "fixtures"), loadgen.ClientIdentity(loadgen.Identity{Name: "chain.valid", Certificate: &cert}),
-		loadgen.Pops(2), loadgen.Rate(200, 2*time.Second), loadgen.Results(results), loadgen.HistogramLog(hlog))
+		loadgen.Pops(2), loadgen.Arrival(loadgen.Steps(time.Second, 150, 250)), loadgen.Results(results), loadgen.HistogramLog(hlog))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,13 +86,17 @@ func TestInBrowserRealLoadRun(t *testing.T) {
 	if len(p.requests) > 0 {
 		t.Errorf("requests left the page: %v", p.requests)
 	}
-	if want := 4; p.charts != want || p.drawnCanvases < want {
+	if want := 6; p.charts != want || p.drawnCanvases < want {
 		t.Errorf("charts drawn %d (canvases with pixels %d), want %d", p.charts, p.drawnCanvases, want)
+	}
+	checkBands(t, p, 5, []string{"1 · 150/s", "2 · 250/s"})
+	if !slices.Contains(p.handshakes.series, "full") || !p.handshakes.strokes["full"] || p.handshakes.pops != 2 {
+		t.Errorf("handshake chart: series with values %v, strokes %v, %d pops; want full handshakes drawn, 2 pops", p.handshakes.series, p.handshakes.strokes, p.handshakes.pops)
 	}
 	if got := rep.Summary.Requests; got < 300 {
 		t.Errorf("the run sent %d requests, want about 400", got)
 	}
-	for _, want := range []string{"Per pop", "full handshakes", "resumed", "TLS handshake (full)", "time to first byte", "PASS"} {
+	for _, want := range []string{"Per pop", "full handshakes", "resumed", "TLS handshake (full)", "time to first byte", "PASS", "Per phase of the schedule", "1 · 150/s"} {
 		if !strings.Contains(p.text, want) {
 			t.Errorf("the page does not show %q", want)
 		}
