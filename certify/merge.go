@@ -12,7 +12,8 @@ import (
 
 // Merge merges the outputs of load shards (`load --shard i/N` run on
 // several machines) into out: results.json, latency.hlog, run.json,
-// summary.json (the merged load judged as one run) and report.html. Bad
+// summary.json and summary.md (the merged load judged as one run) and
+// report.html. Bad
 // shard directories, shards of different runs, or an --out that is one of
 // them are InputErrors; a merge that fails while writing is returned with
 // the summary of what was merged when there is one.
@@ -65,7 +66,7 @@ func Merge(out string, dirs []string, version string, args []string) (*reports.S
 	}
 	writeErr := errors.Join(resultsF.Close(), hlogF.Close(),
 		loadgen.WriteJSONFile(filepath.Join(out, loadgen.RunFile), m.Run),
-		sum.WriteFile(filepath.Join(out, loadgen.SummaryFile)))
+		reports.WriteSummary(out, sum))
 	if writeErr == nil {
 		_, writeErr = reports.RenderDir(out)
 	}

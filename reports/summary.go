@@ -158,10 +158,11 @@ func (s *Summary) SetCheck(c Check) {
 	s.Checks = append(s.Checks, c)
 }
 
-// WriteOutputs writes summary.json, junit.xml and report.html into dir.
+// WriteOutputs writes summary.json, summary.md, junit.xml and report.html
+// into dir.
 func WriteOutputs(dir string, s *Summary) error {
-	if err := s.WriteFile(filepath.Join(dir, "summary.json")); err != nil {
-		return fmt.Errorf("write %s: %w", filepath.Join(dir, "summary.json"), err)
+	if err := WriteSummary(dir, s); err != nil {
+		return err
 	}
 	if err := s.WriteJUnitFile(filepath.Join(dir, "junit.xml")); err != nil {
 		return fmt.Errorf("write %s: %w", filepath.Join(dir, "junit.xml"), err)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -56,16 +55,17 @@ intended send time as well as the actual one.
 CloudFront's ranges: --keepalive ` + cloudfront.KeepaliveTimeout.Help() + `;
 --read-timeout ` + cloudfront.ReadTimeout.Help() + `.
 
-Writes under --out: summary.json (the load section), results.json (Vegeta JSON
-result lines plus per-request fields: 'vegeta report' reads it), run.json
-(resolved configuration, version, machine) and latency.hlog (HdrHistogram
+Writes under --out: summary.json (the load section; per phase when --arrival
+has several segments), summary.md (for CI job pages), results.json (Vegeta
+JSON result lines plus per-request fields: 'vegeta report' reads it), run.json
+(resolved configuration, version, machine), latency.hlog (HdrHistogram
 interval log) and report.html. Exit 0 when every request succeeded, 1 when any failed,
 2 on bad input, 3 when the target was unreachable or the run interrupted.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return runLoad(cmd, &f) },
 	}
 	fl := cmd.Flags()
-	f.register(fl, "summary.json, results.json, run.json, latency.hlog and report.html")
+	f.register(fl, "summary.json, summary.md, results.json, run.json, latency.hlog and report.html")
 	fl.StringVar(&f.identity, "identity", "chain.valid", "client identity (a check id under the PKI's clients/) or 'none'")
 	fl.StringVar(&f.reuse, "reuse", "on", "on|off: off makes every request a fresh connection and handshake")
 	fl.StringVar(&f.resumption, "resumption", "on", "on|off: TLS session resumption per pop")
@@ -161,7 +161,7 @@ func runLoad(cmd *cobra.Command, f *loadFlags) error {
 		return loadRunError("load", runErr)
 	}
 	sum := certify.LoadSummary(&rep.Summary, version, rep.Started, rep.Ended)
-	writeErr := sum.WriteFile(filepath.Join(f.out, loadgen.SummaryFile))
+	writeErr := reports.WriteSummary(f.out, sum)
 	if writeErr == nil {
 		_, writeErr = reports.RenderDir(f.out)
 	}
