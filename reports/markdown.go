@@ -99,6 +99,7 @@ func (s *Summary) markdownFindings(w *bufio.Writer) {
 		return
 	}
 	sort.SliceStable(found, func(a, b int) bool { return severityRank(found[a]) < severityRank(found[b]) })
+	unknown := false
 	w.WriteString("#### Failed and warned checks\n\n| | check | severity | observed | how to fix |\n|---|---|---|---|---|\n")
 	for _, c := range found {
 		fix := ""
@@ -109,8 +110,14 @@ func (s *Summary) markdownFindings(w *bufio.Writer) {
 			fix += "<br>**" + mdText(f.Server) + "**: " + mdSetting(f.Setting, f.Note)
 		}
 		fmt.Fprintf(w, "| %s %s | %s | %s | %s | %s |\n", statusMark[c.Status], c.Status, mdCode(c.ID), c.Severity, mdText(c.Observed), fix)
+		if _, all := serverFixes(s.Server, c.ID); len(all) > 0 {
+			unknown = true
+		}
 	}
 	w.WriteString("\n")
+	if unknown {
+		w.WriteString("The origin's server is not known: name it with `--server` (nginx, haproxy, apache, caddy) to see its setting beside each check; report.html lists every server's.\n\n")
+	}
 }
 
 // mdServer says which server's settings the fixes quote and how it is

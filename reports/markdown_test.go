@@ -97,6 +97,13 @@ func TestMarkdownContents(t *testing.T) {
 			t.Errorf("summary.md lists %s, which is %s", c.ID, c.Status)
 		}
 	}
+	if strings.Contains(md, "The origin's server is not known") {
+		t.Error("summary.md says the server is not known, but it was guessed")
+	}
+	s.Server = nil
+	if md := markdown(t, s); !strings.Contains(md, "The origin's server is not known: name it with `--server`") || strings.Contains(md, "**nginx**") {
+		t.Error("with the server not known, summary.md should say how to name it and quote no server")
+	}
 }
 
 // TestMarkdownEscapesTheOrigin: what the origin controls cannot add HTML,
