@@ -21,7 +21,7 @@ import (
 	"github.com/originproof/originproof/checks"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/report.golden.html")
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 func render(t testing.TB, dirs ...string) []byte {
 	t.Helper()
@@ -66,20 +66,7 @@ func TestGolden(t *testing.T) {
 	if err := sb.WriteFile(filepath.Join(b, "summary.json")); err != nil {
 		t.Fatal(err)
 	}
-	got := structure(render(t, a, b))
-	golden := filepath.Join("testdata", "report.golden.html")
-	if *update {
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Fatalf("report differs from %s (run with -update after checking the change)", golden)
-	}
+	checkGolden(t, "report.golden.html", structure(render(t, a, b)))
 }
 
 func TestSelfContainedAndComplete(t *testing.T) {

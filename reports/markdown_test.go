@@ -1,7 +1,6 @@
 package reports
 
 import (
-	"bytes"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -33,20 +32,7 @@ func TestMarkdownGolden(t *testing.T) {
 	loadRun.Verdict, loadRun.VerdictReason = checks.VerdictFail, "2 of 2000 requests failed (tls_alert:bad_certificate: 2)"
 	for name, s := range map[string]*Summary{"summary.golden.md": certifyRun, "summary-load.golden.md": loadRun} {
 		t.Run(name, func(t *testing.T) {
-			got := []byte(markdown(t, s))
-			golden := filepath.Join("testdata", name)
-			if *update {
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Fatalf("summary.md differs from %s (run with -update after checking the change)", golden)
-			}
+			checkGolden(t, name, []byte(markdown(t, s)))
 		})
 	}
 }

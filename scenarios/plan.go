@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/originproof/originproof/loadgen"
-	"github.com/originproof/originproof/loadgen/latency"
 )
 
 // Window is one load phase's stretch of the run's schedule.
@@ -136,17 +135,11 @@ func (s *Scenario) Evaluate(stats []PhaseStats) []ThresholdOutcome {
 }
 
 func mergeStats(stats []PhaseStats, phase string) PhaseStats {
-	m := PhaseStats{Name: phase, Handshake: latency.New(), Corrected: latency.New()}
-	for _, s := range stats {
-		if phase != "" && s.Name != phase {
-			continue
+	m := loadgen.NewPhaseStats(loadgen.PhaseWindow{Name: phase}, 0)
+	for i := range stats {
+		if phase == "" || stats[i].Name == phase {
+			m.Merge(&stats[i])
 		}
-		m.Scheduled += s.Scheduled
-		m.Requests += s.Requests
-		m.Errors += s.Errors
-		m.Reused += s.Reused
-		m.Handshake.Merge(s.Handshake)
-		m.Corrected.Merge(s.Corrected)
 	}
 	return m
 }
