@@ -109,7 +109,7 @@ func TestPhaseStats(t *testing.T) {
 // phase that holds exactly the requests intended in it; explicit windows
 // replace the segments, and Phases() with none turns them off.
 func TestRunKeepsPhasesApart(t *testing.T) {
-	t.Parallel()
+	// Not parallel: the package's timing tests run alone after it.
 	srv := startOrigin(t, origin.Config{})
 	sched := Steps(400*time.Millisecond, 20, 40, 10)
 	for _, tt := range []struct {
