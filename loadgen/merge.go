@@ -127,6 +127,9 @@ type MergedRunInfo struct {
 type Merged struct {
 	Summary Summary
 	Run     MergedRunInfo
+	// Phases are each phase's statistics over every shard (histograms
+	// included, for thresholds judged on the merged whole).
+	Phases []PhaseStats
 }
 
 // CheckShards checks that the shards are parts of one run: same shard
@@ -305,7 +308,7 @@ func Merge(shards []*ShardDir, results, hlog io.Writer, version string, command 
 	}
 	s.ErrorRate = ratio(s.Errors, s.Requests)
 	s.ReuseRatio = ratio(res.reused, res.withConn)
-	s.Phases = PhaseSummaries(res.phases)
+	s.Phases, m.Phases = PhaseSummaries(res.phases), res.phases
 	s.RateAsked, s.RateAchieved, s.Throughput = round4(s.RateAsked), round4(s.RateAchieved), round4(s.Throughput)
 	s.WallS = round4(ended.Sub(started).Seconds())
 	if len(s.Negotiated) == 0 {

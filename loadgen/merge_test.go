@@ -134,6 +134,9 @@ func TestMergeShards(t *testing.T) {
 		}
 		phaseRequests, phaseScheduled = phaseRequests+p.Requests, phaseScheduled+p.Scheduled
 	}
+	if len(m.Phases) != 2 || m.Phases[1].Corrected.Count() != s.Phases[1].Requests {
+		t.Errorf("merged phase statistics %d, want 2 with every request's latency", len(m.Phases))
+	}
 	if phaseRequests != s.Requests || phaseScheduled != s.Scheduled {
 		t.Errorf("phases hold %d of %d requests (%d of %d scheduled)", phaseRequests, s.Requests, phaseScheduled, s.Scheduled)
 	}
