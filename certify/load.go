@@ -116,6 +116,9 @@ func generatorLimited(s *loadgen.Summary) string {
 	return fmt.Sprintf("generator_limited: the generator fell behind its schedule by up to %.0f ms (send lag p99 %.1f ms); the origin was under-driven", s.BehindByMs, s.SendLagP99Ms)
 }
 
+// ClassList is "class: n, …" sorted, for messages (loadgen.ClassList).
+var ClassList = loadgen.ClassList
+
 // RedactArgs hides --header values in a command line recorded in run.json:
 // origin custom headers are often shared secrets.
 func RedactArgs(args []string) []string {
