@@ -51,6 +51,9 @@ type Options struct {
 	StartAt        time.Time
 	StartTolerance time.Duration
 	Waiting        func(left time.Duration)
+	// Server, when set, is the origin's server program, instead of the
+	// scenario's target.server (the report quotes its recipe's settings).
+	Server checks.Server
 }
 
 // Scenario fields named by InputErrors of a scenario run.
@@ -124,6 +127,12 @@ func run(ctx context.Context, s *scenarios.Scenario, o Options) (*reports.Summar
 	cfg.ExpectIdentityPin, cfg.ExpectCRL, cfg.RotationPhase = s.Policy.ExpectIdentityPin, s.Policy.ExpectCRL, s.Policy.RotationPhase
 	cfg.Keepalive, cfg.FailOnWarn, cfg.LabelFilter = s.Pooling.Keepalive.Duration, s.Policy.FailOn == "warn", s.Policy.LabelFilter
 	cfg.Log = o.Verbose
+	if s.Target.Server != nil {
+		cfg.Server = checks.Server(*s.Target.Server)
+	}
+	if o.Server != "" {
+		cfg.Server = o.Server
+	}
 	if c := s.Policy.CloudFrontCert; c != nil {
 		if cfg.CloudFrontCert, err = clientcert.Load(c.Cert, c.Key, c.Chain); err != nil {
 			return nil, &InputError{Field: FieldCloudFront, Err: err}
@@ -234,7 +243,7 @@ func runPhases(ctx context.Context, s *scenarios.Scenario, ep *Endpoint, pki *fi
 	opts := append(ep.LoadOptions(),
 		loadgen.MaxConns(*p.MaxConns), loadgen.KeepAlive(p.Keepalive.Duration), loadgen.ConnectTimeout(p.ConnectTimeout.Duration),
 		loadgen.ConnectAttempts(*p.ConnectAttempts), loadgen.ReadTimeout(p.ReadTimeout.Duration), loadgen.OriginShield(*p.OriginShield),
-		loadgen.Reuse(*p.Reuse), loadgen.Resumption(*p.Resumption), loadgen.Arrival(plan.Schedule), loadgen.ClientIdentity(identity))
+		loadgen.Reuse(*p.Reuse), loadgen.Resumption(*p.Resumption), loadgen.Arrival(plan.Schedule), loadgen.Phases(plan.Phases()...), loadgen.ClientIdentity(identity))
 	if !*p.OriginShield {
 		opts = append(opts, loadgen.Pops(*p.Pops))
 	}
@@ -259,24 +268,14 @@ func runPhases(ctx context.Context, s *scenarios.Scenario, ep *Endpoint, pki *fi
 	if rep.Summary.GeneratorLimited {
 		lr.warnings = append(lr.warnings, generatorLimited(&rep.Summary))
 	}
-	resultsPath := filepath.Join(o.Out, loadgen.ResultsFile)
-	lr.thresholds, lr.checks, runErr = judgeLoad(s, plan.ForShard(o.Shard.Index, o.Shard.Count), resultsPath, lr.load)
+	lr.thresholds, lr.checks = judgeLoad(s, plan, rep.Phases, lr.load)
 	return lr, runErr
 }
 
-// judgeLoad reads a run's results.json and judges on it the scenario's
-// thresholds per phase and the checks the load decides: rotation.under-load
-// and, with a distribution config, distribution.read-timeout.
-func judgeLoad(s *scenarios.Scenario, plan *scenarios.LoadPlan, resultsPath string, load *loadgen.Summary) ([]reports.ThresholdResult, []reports.Check, error) {
-	rf, err := os.Open(resultsPath)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer rf.Close()
-	stats, err := plan.Stats(loadgen.NewDecoder(rf))
-	if err != nil {
-		return nil, nil, fmt.Errorf("reading %s: %w", resultsPath, err)
-	}
+// judgeLoad judges the scenario's thresholds on the phases the generator
+// measured, and the checks the load decides: rotation.under-load and, with
+// a distribution config, distribution.read-timeout.
+func judgeLoad(s *scenarios.Scenario, plan *scenarios.LoadPlan, stats []loadgen.PhaseStats, load *loadgen.Summary) ([]reports.ThresholdResult, []reports.Check) {
 	var out []reports.ThresholdResult
 	for _, t := range s.Evaluate(stats) {
 		out = append(out, reports.ThresholdResult{Name: t.Name, Phase: t.Phase, Limit: t.Limit, Observed: t.Observed, Held: t.Held})
@@ -288,5 +287,5 @@ func judgeLoad(s *scenarios.Scenario, plan *scenarios.LoadPlan, resultsPath stri
 	if d := s.Distribution.Origin(); d != nil {
 		judged = append(judged, ReadTimeoutCheck(load, d))
 	}
-	return out, judged, nil
+	return out, judged
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
@@ -107,9 +106,9 @@ func LoadVerdict(s loadgen.Summary) (checks.Verdict, string) {
 	case s.Requests == 0:
 		return checks.VerdictInconclusive, "no request was sent"
 	case s.Connections == 0:
-		return checks.VerdictInconclusive, "target unreachable: " + ClassList(s.ErrorsByClass)
+		return checks.VerdictInconclusive, "target unreachable: " + loadgen.ClassList(s.ErrorsByClass)
 	case s.Errors > 0:
-		return checks.VerdictFail, fmt.Sprintf("%d of %d requests failed (%s)", s.Errors, s.Requests, ClassList(s.ErrorsByClass))
+		return checks.VerdictFail, fmt.Sprintf("%d of %d requests failed (%s)", s.Errors, s.Requests, loadgen.ClassList(s.ErrorsByClass))
 	}
 	return checks.VerdictPass, ""
 }
@@ -136,15 +135,8 @@ func generatorLimited(s *loadgen.Summary) string {
 	return fmt.Sprintf("generator_limited: the generator fell behind its schedule by up to %.0f ms (send lag p99 %.1f ms); the origin was under-driven", s.BehindByMs, s.SendLagP99Ms)
 }
 
-// ClassList is "class: n, …" sorted, for messages.
-func ClassList(m map[loadgen.ErrorClass]int64) string {
-	parts := make([]string, 0, len(m))
-	for k, v := range m {
-		parts = append(parts, fmt.Sprintf("%s: %d", k, v))
-	}
-	sort.Strings(parts)
-	return strings.Join(parts, ", ")
-}
+// ClassList is "class: n, …" sorted, for messages (loadgen.ClassList).
+var ClassList = loadgen.ClassList
 
 // RedactArgs hides --header values in a command line recorded in run.json:
 // origin custom headers are often shared secrets.

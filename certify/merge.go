@@ -18,7 +18,7 @@ import (
 
 // Merge merges the outputs of shards run on several machines (`load
 // --shard i/N` or `certify --shard i/N`) into out: results.json,
-// latency.hlog, run.json, summary.json and report.html. Load shards merge
+// latency.hlog, run.json, summary.json, summary.md and report.html. Load shards merge
 // into one load run judged on its own; certify shards into what one certify
 // writes: shard 1's conformance, the merged load, and the scenario's
 // thresholds and rotation.under-load judged on the merged whole (junit.xml
@@ -93,7 +93,7 @@ func Merge(out string, dirs []string, version string, args []string, allowMissin
 	}
 	var sum *reports.Summary
 	if _, err := os.Stat(filepath.Join(shards[0].Dir, ScenarioFile)); err == nil {
-		if sum, err = mergeCertify(shards, out, &m.Summary); err != nil {
+		if sum, err = mergeCertify(shards, out, m); err != nil {
 			return nil, err
 		}
 		sum.Warnings = append(sum.Warnings, merged...)
@@ -105,7 +105,7 @@ func Merge(out string, dirs []string, version string, args []string, allowMissin
 	sum = LoadSummary(&m.Summary, version, m.Run.Started, m.Run.Ended)
 	sum.Warnings = append(sum.Warnings, merged...)
 	if writeErr == nil {
-		writeErr = sum.WriteFile(filepath.Join(out, loadgen.SummaryFile))
+		writeErr = reports.WriteSummary(out, sum)
 	}
 	if writeErr == nil {
 		_, writeErr = reports.RenderDir(out)
@@ -116,7 +116,8 @@ func Merge(out string, dirs []string, version string, args []string, allowMissin
 // mergeCertify is the summary of merged certify shards: shard 1's
 // conformance results, the merged load, and the thresholds and
 // rotation.under-load of the scenario judged on the merged results.
-func mergeCertify(shards []*loadgen.ShardDir, out string, load *loadgen.Summary) (*reports.Summary, error) {
+func mergeCertify(shards []*loadgen.ShardDir, out string, m *loadgen.Merged) (*reports.Summary, error) {
+	load := &m.Summary
 	scenarioPath := filepath.Join(shards[0].Dir, ScenarioFile)
 	data, err := os.ReadFile(scenarioPath)
 	if err != nil {
@@ -164,10 +165,7 @@ func mergeCertify(shards []*loadgen.ShardDir, out string, load *loadgen.Summary)
 	if load.GeneratorLimited {
 		sum.Warnings = append(sum.Warnings, generatorLimited(load))
 	}
-	thresholds, judged, err := judgeLoad(s, plan, filepath.Join(out, loadgen.ResultsFile), load)
-	if err != nil {
-		return nil, err
-	}
+	thresholds, judged := judgeLoad(s, plan, m.Phases, load)
 	sum.Thresholds = thresholds
 	for _, c := range judged {
 		sum.SetCheck(c)

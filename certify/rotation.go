@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/originproof/originproof/checks"
+	"github.com/originproof/originproof/loadgen"
 	"github.com/originproof/originproof/reports"
 	"github.com/originproof/originproof/scenarios"
 )
@@ -36,7 +37,7 @@ func rotationUnderLoad(plan *scenarios.LoadPlan, stats []scenarios.PhaseStats, n
 	case st.Requests == 0:
 		c.Status, c.Observed = checks.StatusError, "no request was sent in the rotation drill"
 	case st.Errors > 0:
-		c.Status, c.Observed = checks.Judge(true, cat.Severity), fmt.Sprintf("%d of %d requests failed while the pools switched identity (%s)", st.Errors, st.Requests, ClassList(st.ErrorsByClass))
+		c.Status, c.Observed = checks.Judge(true, cat.Severity), fmt.Sprintf("%d of %d requests failed while the pools switched identity (%s)", st.Errors, st.Requests, loadgen.ClassList(st.ErrorsByClass))
 	case served == 0:
 		c.Status, c.Observed = checks.StatusError, "no request was served with the next identity: the switch did not happen"
 	default:

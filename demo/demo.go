@@ -142,7 +142,7 @@ func (e *Env) Cost(ctx context.Context, w io.Writer, out, version string) error 
 			return nil
 		}
 		sum := certify.LoadSummary(&rep.Summary, version, rep.Started, rep.Ended)
-		errs = append(errs, err, sum.WriteFile(filepath.Join(dir, loadgen.SummaryFile)))
+		errs = append(errs, err, reports.WriteSummary(dir, sum))
 		s := rep.Summary
 		if s.Errors > 0 {
 			errs = append(errs, fmt.Errorf("%s: %d of %d requests failed", name, s.Errors, s.Requests))

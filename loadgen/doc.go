@@ -32,4 +32,8 @@
 //     sent than scheduled) the summary says generator_limited.
 //   - Histograms (package latency) are owned by the one goroutine that takes
 //     Vegeta's results; interval histograms stream to latency.hlog.
+//   - Phases: the same goroutine keeps the statistics of each phase of the
+//     schedule apart (a scenario's phases, or the segments of a
+//     multi-segment arrival), a request counted where its intended send
+//     time falls; Merge recomputes them from the shards' results.
 package loadgen

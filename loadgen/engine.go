@@ -31,8 +31,11 @@ type Report struct {
 	Config     Config
 	Summary    Summary
 	Histograms *latency.Set
-	Started    time.Time
-	Ended      time.Time
+	// Phases are the statistics of each phase window (Phases, or the
+	// schedule's segments), in order; Summary.Phases summarises them.
+	Phases  []PhaseStats
+	Started time.Time
+	Ended   time.Time
 	// ClockOffset is the origin's clock minus this machine's, from the Date
 	// header of the first response (ClockOffsetOK false: none had one).
 	ClockOffset   time.Duration
@@ -117,7 +120,7 @@ func (e *Engine) Run(ctx context.Context) (*Report, error) {
 	}
 	c := &consumer{
 		e: e, began: began, set: latency.NewSet(began, lw), enc: enc,
-		tallies: make([]tally, len(e.pops)), progressHist: latency.New(),
+		tallies: make([]tally, len(e.pops)), progressHist: latency.New(), phases: newPhaseTally(r.phases, r.schedule),
 		statuses: map[uint16]int64{}, negotiated: map[string]int64{}, identities: map[string]int64{},
 	}
 
@@ -211,6 +214,9 @@ consume:
 		Ended:      ended,
 	}
 	rep.ClockOffset, rep.ClockOffsetOK = edge.clock.get()
+	if c.phases != nil {
+		rep.Phases = c.phases.stats
+	}
 	return rep, errors.Join(outErr, writeErr)
 }
 
@@ -264,6 +270,7 @@ type consumer struct {
 	enc          Encoder
 	rec          Record
 	tallies      []tally
+	phases       *phaseTally
 	statuses     map[uint16]int64
 	negotiated   map[string]int64
 	identities   map[string]int64
@@ -346,6 +353,9 @@ func (c *consumer) take(res *vegeta.Result, t *reqTrace) error {
 		}
 	}
 	c.statuses[res.Code]++
+	if c.phases != nil {
+		c.phases.add(due, rec)
+	}
 	if c.firstSend.IsZero() || sent.Before(c.firstSend) {
 		c.firstSend = sent
 	}
@@ -474,6 +484,9 @@ func (c *consumer) summary(ended time.Time, interrupted bool) Summary {
 	s.Connections = s.Dial.Connections
 	s.Handshakes = Handshakes{Full: s.Dial.FullHandshakes, Resumed: s.Dial.ResumedHandshakes, Failed: s.Dial.HandshakeFailures}
 	s.ReuseRatio = ratio(reused, withConn)
+	if c.phases != nil {
+		s.Phases = PhaseSummaries(c.phases.stats)
+	}
 	cfg := r.cfg
 	s.Config = &cfg
 	return s

@@ -107,6 +107,9 @@ func TestOptionErrorsNameTheOption(t *testing.T) {
 		{"shard", append(ok, Shard(3, 2)), "shard"},
 		{"reserved header", append(ok, Header("Via", "x")), "header"},
 		{"rotation window", append(ok, RotateTo(NoIdentity, 0, 2*time.Second)), "rotate"},
+		{"phase past the run", append(ok, Phases(PhaseWindow{Name: "a", End: Duration(2 * time.Second)})), "phases"},
+		{"overlapping phases", append(ok, Phases(PhaseWindow{Name: "a", End: Duration(time.Second / 2)}, PhaseWindow{Name: "b", Start: Duration(time.Second / 4), End: Duration(time.Second)})), "phases"},
+		{"phase without a name", append(ok, Phases(PhaseWindow{End: Duration(time.Second)})), "phases"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -133,6 +133,9 @@ type MergedRunInfo struct {
 type Merged struct {
 	Summary Summary
 	Run     MergedRunInfo
+	// Phases are each phase's statistics over every shard (histograms
+	// included, for thresholds judged on the merged whole).
+	Phases []PhaseStats
 }
 
 // CheckShards checks that the shards are parts of one run: same shard
@@ -225,6 +228,7 @@ func configDiff(a, b Config) string {
 		{"read timeout", a.ReadTimeout, b.ReadTimeout},
 		{"arrival", a.Arrival.Whole().String(), b.Arrival.Whole().String()},
 		{"arrival segments", a.Arrival.Segments, b.Arrival.Segments},
+		{"phases", a.Phases, b.Phases},
 		{"duration", a.Duration, b.Duration},
 	}
 	for _, f := range fields {
@@ -257,7 +261,8 @@ func headerNames(h map[string][]string) []string {
 // shard k's pop p (k = i−1) becomes pop k·pops+p in both, so each
 // pool stays distinct (connection ids stay per shard: pop and conn_id
 // together name a connection). Counts and rates are summed, percentiles
-// recomputed from the merged histograms. A shard whose results.json or
+// recomputed from the merged histograms, and each phase's statistics
+// recomputed from the merged results. A shard whose results.json or
 // latency.hlog disagrees with its summary.json is refused.
 func Merge(shards []*ShardDir, results, hlog io.Writer, version string, command []string) (*Merged, error) {
 	if err := CheckShards(shards); err != nil {
@@ -265,7 +270,7 @@ func Merge(shards []*ShardDir, results, hlog io.Writer, version string, command 
 	}
 	pops := shards[0].Run.Config.Pops
 	m := &Merged{}
-	reused, withConn, err := mergeResults(shards, results, pops)
+	res, err := mergeResults(shards, results, pops)
 	if err != nil {
 		return nil, err
 	}
@@ -334,7 +339,12 @@ func Merge(shards []*ShardDir, results, hlog io.Writer, version string, command 
 		s.SendLagP99Ms = lag.Percentiles().P99
 	}
 	s.ErrorRate = ratio(s.Errors, s.Requests)
-	s.ReuseRatio = ratio(reused, withConn)
+	s.ReuseRatio = ratio(res.reused, res.withConn)
+	if s.DurationS > 0 {
+		// The shards send side by side: the run's rate is all its requests
+		// over the longest span of sends, not the sum of each shard's.
+		s.RateAchieved = float64(s.Requests) / s.DurationS
+	}
 	s.RateAsked, s.RateAchieved, s.Throughput = round4(s.RateAsked), round4(s.RateAchieved), round4(s.Throughput)
 	s.WallS = round4(ended.Sub(started).Seconds())
 	if len(s.Negotiated) == 0 {
@@ -356,6 +366,17 @@ func Merge(shards []*ShardDir, results, hlog io.Writer, version string, command 
 	}
 	cfg.Rate, cfg.Requests = cfg.Arrival.MeanRate(), cfg.Arrival.Requests()
 	cfg.Shard = ""
+	// What the whole run asked for, missing shards included: a merge
+	// without them shows the load the origin never saw.
+	s.Scheduled, s.RateAsked = cfg.Requests, round4(cfg.Rate)
+	for i := range res.phases {
+		p := &res.phases[i]
+		p.Scheduled = cfg.Arrival.Before(p.End) - cfg.Arrival.Before(p.Start)
+		if secs := (p.End - p.Start).Seconds(); secs > 0 {
+			p.AskedRate = float64(p.Scheduled) / secs
+		}
+	}
+	s.Phases, m.Phases = PhaseSummaries(res.phases), res.phases
 	have := map[int]bool{}
 	for _, sh := range shards {
 		have[sh.Index] = true
@@ -397,18 +418,29 @@ func sortedPhases(m map[string]*latency.Histogram) []string {
 	return out
 }
 
+// mergedResults is what mergeResults counts while it streams.
+type mergedResults struct {
+	reused, withConn int64
+	// phases are the run's phase statistics recomputed from every shard's
+	// results (nil when the run has no phases).
+	phases []PhaseStats
+}
+
 // mergeResults streams every shard's results.json into w with pops
-// renumbered, counting connection reuse; each shard must hold as many
-// lines as its summary says it sent.
-func mergeResults(shards []*ShardDir, w io.Writer, pops int) (reused, withConn int64, err error) {
+// renumbered, counting connection reuse and each phase's statistics (a
+// request's phase is its intended send time's offset from its own shard's
+// start); each shard must hold as many lines as its summary says it sent.
+func mergeResults(shards []*ShardDir, w io.Writer, pops int) (mergedResults, error) {
+	var m mergedResults
 	bw := bufio.NewWriterSize(w, 256<<10)
 	enc := NewEncoder(bw)
 	var rec Record
 	for _, sh := range shards {
+		tally := newPhaseTally(shards[0].Run.Config.Phases, sh.Run.Config.Arrival)
 		path := filepath.Join(sh.Dir, ResultsFile)
 		f, err := os.Open(path)
 		if err != nil {
-			return 0, 0, mergeErr(sh.Dir, "cannot read %s: %v", ResultsFile, errors.Unwrap(err))
+			return m, mergeErr(sh.Dir, "cannot read %s: %v", ResultsFile, errors.Unwrap(err))
 		}
 		dec := NewDecoder(f)
 		off := (sh.Index - 1) * pops
@@ -420,34 +452,46 @@ func mergeResults(shards []*ShardDir, w io.Writer, pops int) (reused, withConn i
 			}
 			if err != nil {
 				f.Close()
-				return 0, 0, mergeErr(sh.Dir, "%s: %v", ResultsFile, err)
+				return m, mergeErr(sh.Dir, "%s: %v", ResultsFile, err)
 			}
 			n++
 			if rec.Pop < 0 || rec.Pop >= pops {
 				f.Close()
-				return 0, 0, mergeErr(sh.Dir, "%s line %d: pop %d outside the run's 0–%d", ResultsFile, n, rec.Pop, pops-1)
+				return m, mergeErr(sh.Dir, "%s line %d: pop %d outside the run's 0–%d", ResultsFile, n, rec.Pop, pops-1)
 			}
 			rec.Pop += off
 			if rec.ConnID != 0 {
-				withConn++
+				m.withConn++
 				if rec.ConnReused {
-					reused++
+					m.reused++
 				}
+			}
+			if tally != nil {
+				tally.add(rec.Intended.Sub(sh.Run.Started), &rec)
 			}
 			if err := enc(&rec); err != nil {
 				f.Close()
-				return 0, 0, fmt.Errorf("loadgen: merge: write results: %w", err)
+				return m, fmt.Errorf("loadgen: merge: write results: %w", err)
 			}
 		}
 		f.Close()
+		if tally != nil {
+			if m.phases == nil {
+				m.phases = tally.stats
+			} else {
+				for i := range m.phases {
+					m.phases[i].Merge(&tally.stats[i])
+				}
+			}
+		}
 		if n != sh.Summary.Requests {
-			return 0, 0, mergeErr(sh.Dir, "%s has %d results but %s says %d requests: incomplete or from another run", ResultsFile, n, SummaryFile, sh.Summary.Requests)
+			return m, mergeErr(sh.Dir, "%s has %d results but %s says %d requests: incomplete or from another run", ResultsFile, n, SummaryFile, sh.Summary.Requests)
 		}
 	}
 	if err := bw.Flush(); err != nil {
-		return 0, 0, fmt.Errorf("loadgen: merge: write results: %w", err)
+		return m, fmt.Errorf("loadgen: merge: write results: %w", err)
 	}
-	return reused, withConn, nil
+	return m, nil
 }
 
 // logCursor is one shard's log being merged, with its next interval.

@@ -25,7 +25,8 @@ func writeShard(t *testing.T, srv *origin.Server, dir string, i, n int, rate flo
 		return err
 	}
 	var results, hlog bytes.Buffer
-	opts := append(originOpts(t, srv, "chain.valid"), Pops(2), Rate(rate, 600*time.Millisecond), Shard(i, n),
+	// Two steps: the run has two phases, which the merge recomputes.
+	opts := append(originOpts(t, srv, "chain.valid"), Pops(2), Arrival(Steps(300*time.Millisecond, rate, 2*rate)), Shard(i, n),
 		Results(&results), HistogramLog(&hlog))
 	e, err := New(opts...)
 	if err != nil {
@@ -110,6 +111,34 @@ func TestMergeShards(t *testing.T) {
 	}
 	if got, want := len(m.Run.Shards), 2; got != want || m.Run.Shards[0].Shard != "1/2" {
 		t.Errorf("run.json shards = %+v, want 1/2 then 2/2", m.Run.Shards)
+	}
+
+	// Each phase is recomputed from the merged results: what the shards
+	// measured in it, added up.
+	if got := len(s.Phases); got != 2 || len(m.Run.Config.Phases) != 2 {
+		t.Fatalf("merged phases = %+v (config %+v), want the two steps", s.Phases, m.Run.Config.Phases)
+	}
+	if s.Phases[0].Name != "1 · 40/s" || s.Phases[1].Name != "2 · 80/s" {
+		t.Errorf("phases %q, %q: want them named by the whole run's rates, not a shard's", s.Phases[0].Name, s.Phases[1].Name)
+	}
+	var phaseRequests, phaseScheduled int64
+	for i, p := range s.Phases {
+		var req, sched, newConns int64
+		for _, sh := range shards {
+			sp := sh.Summary.Phases[i]
+			req, sched, newConns = req+sp.Requests, sched+sp.Scheduled, newConns+sp.NewConnections
+		}
+		if p.Requests != req || p.Scheduled != sched || p.NewConnections != newConns || p.Latency.Count != req {
+			t.Errorf("merged phase %s: %d requests of %d, %d new connections, %d latencies; the shards say %d of %d, %d",
+				p.Name, p.Requests, p.Scheduled, p.NewConnections, p.Latency.Count, req, sched, newConns)
+		}
+		phaseRequests, phaseScheduled = phaseRequests+p.Requests, phaseScheduled+p.Scheduled
+	}
+	if len(m.Phases) != 2 || m.Phases[1].Corrected.Count() != s.Phases[1].Requests {
+		t.Errorf("merged phase statistics %d, want 2 with every request's latency", len(m.Phases))
+	}
+	if phaseRequests != s.Requests || phaseScheduled != s.Scheduled {
+		t.Errorf("phases hold %d of %d requests (%d of %d scheduled)", phaseRequests, s.Requests, phaseScheduled, s.Scheduled)
 	}
 
 	// Vegeta's own decoder reads every merged line.

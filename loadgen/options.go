@@ -87,6 +87,8 @@ type options struct {
 	connectAttempts int
 	readTimeout     time.Duration
 	schedule        *Schedule
+	phases          []PhaseWindow
+	phasesSet       bool
 	maxWorkers      uint64
 	workers         uint64
 	shardIndex      int
@@ -202,6 +204,14 @@ func Arrival(s Schedule) Option { return func(o *options) { o.schedule = &s } }
 // Rate is Arrival(Constant(rate, d)).
 func Rate(rate float64, d time.Duration) Option { return Arrival(Constant(rate, d)) }
 
+// Phases names stretches of the schedule whose statistics the run keeps
+// apart (summary.json load.phases): a scenario's phases. Without it a
+// schedule of several segments has one phase per segment (SegmentPhases);
+// Phases() with no window turns that off.
+func Phases(ws ...PhaseWindow) Option {
+	return func(o *options) { o.phases, o.phasesSet = append([]PhaseWindow(nil), ws...), true }
+}
+
 // MaxWorkers caps Vegeta's workers (0, the default, leaves them unbounded:
 // a capped generator falls behind its schedule, which the run reports).
 func MaxWorkers(n uint64) Option { return func(o *options) { o.maxWorkers = n } }
@@ -262,6 +272,7 @@ type Config struct {
 	ConnectAttempts int                 `json:"connect_attempts"`
 	ReadTimeout     Duration            `json:"read_timeout"`
 	Arrival         Schedule            `json:"arrival"`
+	Phases          []PhaseWindow       `json:"phases,omitempty"`
 	Rate            float64             `json:"rate"`
 	Duration        Duration            `json:"duration"`
 	Requests        int64               `json:"requests_scheduled"`
@@ -399,6 +410,10 @@ func resolve(opts []Option) (*resolved, error) {
 	if sched.cum == nil {
 		sched = newSchedule(sched.Model, sched.Segments...)
 	}
+	if !o.phasesSet {
+		// Named by the whole run's rates: every shard's phases are the same.
+		o.phases = SegmentPhases(sched)
+	}
 	if o.shardCount > 1 {
 		sched = sched.OfShard(o.shardIndex, o.shardCount)
 	}
@@ -409,6 +424,9 @@ func resolve(opts []Option) (*resolved, error) {
 		return nil, optErr("duration", "%v is longer than a day: every run is bounded", sched.Duration())
 	}
 	r.schedule = sched
+	if err := checkPhases(o.phases, sched.Duration()); err != nil {
+		return nil, optErr("phases", "%v", err)
+	}
 	if o.rotateTo != nil {
 		if o.rotateTo.Name == "" {
 			return nil, optErr("rotate", "the next identity has no name")
@@ -443,6 +461,7 @@ func (r *resolved) config() Config {
 		ConnectAttempts: r.connectAttempts,
 		ReadTimeout:     Duration(r.readTimeout),
 		Arrival:         r.schedule,
+		Phases:          r.phases,
 		Rate:            r.schedule.MeanRate(),
 		Duration:        Duration(r.schedule.Duration()),
 		Requests:        r.schedule.Requests(),

@@ -76,6 +76,10 @@ type Summary struct {
 	// send), send_lag.
 	Latency map[string]latency.Percentiles `json:"latency"`
 	Pops    []PopSummary                   `json:"pops"`
+	// Phases break the run down by phase of its schedule: a scenario's
+	// phases, or the segments of a multi-segment arrival (none for a
+	// schedule of one segment).
+	Phases []PhaseSummary `json:"phases,omitempty"`
 
 	// Config is the resolved configuration the run was made with.
 	Config *Config `json:"config,omitempty"`

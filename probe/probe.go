@@ -82,6 +82,8 @@ type Result struct {
 	// BodySHA256 is the hex SHA-256 of the response body (at most 1 MiB read).
 	BodySHA256 string
 	Date       time.Time // the response's Date header
+	// Server is the response's Server header (which program answered).
+	Server string
 	// Received is when the response headers arrived (for clock skew).
 	Received time.Time
 	Err      error
@@ -282,6 +284,7 @@ func (c *Conn) Request(ctx context.Context) Result {
 	if d, err := http.ParseTime(resp.Header.Get("Date")); err == nil {
 		res.Date = d
 	}
+	res.Server = resp.Header.Get("Server")
 	if resp.Close {
 		c.tc.Close()
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/tls"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -150,5 +152,19 @@ func TestKeepAliveAndIdle(t *testing.T) {
 	open, closed := c.Idle(5 * time.Second)
 	if !closed || open < 1500*time.Millisecond || open > 3500*time.Millisecond {
 		t.Errorf("idle close after %v (closed %v), want about 2s", open, closed)
+	}
+}
+
+// TestServerHeaderIsRecorded: the response's Server header (which program
+// answered) is in the result.
+func TestServerHeaderIsRecorded(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Server", "nginx/1.22.1")
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+	res := Do(context.Background(), Target{Addr: srv.Listener.Addr().String(), ServerName: "origin.test", Timeout: 3 * time.Second}, Options{})
+	if res.Kind != Response || res.Status != http.StatusNoContent || res.Server != "nginx/1.22.1" {
+		t.Errorf("result %s, Server %q; want HTTP 204 from nginx/1.22.1", res.Describe(), res.Server)
 	}
 }

@@ -1,3 +1,3 @@
-// Package reports renders a run's outputs: summary.json, junit.xml and the
-// self-contained report.html.
+// Package reports renders a run's outputs: summary.json, summary.md (for CI
+// job pages), junit.xml and the self-contained report.html.
 package reports

@@ -2,6 +2,7 @@ package reports
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"math/rand"
 	"os"
@@ -29,6 +30,7 @@ func writeRun(t testing.TB, dir string, n int, d time.Duration, hostile bool) {
 	s := New("v1.0.0", "https://origin.example.com/"+evil, "origin.example.com")
 	s.Started, s.Finished = runStart, runStart.Add(d+15*time.Second)
 	s.ClientAuth, s.ClientAuthEnforcedAt = "required", "tls"
+	s.SetServer("", "nginx/1.22.1"+evil)
 	skew := 0.4
 	s.ClockSkewS = &skew
 	s.Config = map[string]any{"rotation_phase": "overlap", "header_names": "X-Origin-Verify" + evil}
@@ -54,10 +56,20 @@ func writeRun(t testing.TB, dir string, n int, d time.Duration, hostile bool) {
 		}
 		s.Checks = append(s.Checks, Check{ID: c.ID, Group: c.Group, Severity: c.Severity, Status: st, Expected: c.Expected, Observed: obs, Layer: "tls", Alert: "bad_certificate", Detail: "detail" + evil})
 	}
-	s.Thresholds = []ThresholdResult{{Name: "request_p99", Phase: "steady", Limit: "<= 500ms", Observed: "12.00ms", Held: true}, {Name: "error_rate", Limit: "<= 0.00%", Observed: "0.10%", Held: false}}
+	s.Thresholds = []ThresholdResult{{Name: "request_p99", Phase: "steady", Limit: "<= 500ms", Observed: "12.00ms", Held: true},
+		{Name: "handshake_p99", Phase: "idle-gap-storm", Limit: "<= 250ms", Observed: "1.00ms (4 samples)", Held: true},
+		{Name: "error_rate", Limit: "<= 0.00%", Observed: "0.10%", Held: false}}
 	s.Warnings = []string{"generator_limited: test warning" + evil}
 	s.Decide(false)
 
+	// The load: warm-up, steady, then an idle-gap storm whose burst opens a
+	// new connection on every pop (resumed handshakes), as certify runs it.
+	windows := []loadgen.PhaseWindow{
+		{Name: "warm-up", Kind: "warm-up", End: loadgen.Duration(d / 5)},
+		{Name: "steady", Kind: "steady", Start: loadgen.Duration(d / 5), End: loadgen.Duration(d * 3 / 5)},
+		{Name: "idle-gap-storm", Kind: "idle-gap-storm", Start: loadgen.Duration(d * 3 / 5), End: loadgen.Duration(d)},
+	}
+	stats := make([]loadgen.PhaseStats, len(windows))
 	rf, err := os.Create(filepath.Join(dir, "results.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -67,6 +79,10 @@ func writeRun(t testing.TB, dir string, n int, d time.Duration, hostile bool) {
 	rng := rand.New(rand.NewSource(1))
 	total, corrected := latency.New(), latency.New()
 	step := d / time.Duration(n)
+	for k, w := range windows {
+		stats[k] = loadgen.NewPhaseStats(w, int64((time.Duration(w.End)-time.Duration(w.Start))/step))
+	}
+	used := map[uint64]bool{}
 	var errs int64
 	for i := 0; i < n; i++ {
 		intended := runStart.Add(time.Duration(i) * step)
@@ -74,10 +90,23 @@ func writeRun(t testing.TB, dir string, n int, d time.Duration, hostile bool) {
 		if i%997 == 0 {
 			lat += 40 * time.Millisecond
 		}
-		r := &loadgen.Record{Ext: loadgen.Ext{Pop: i % 4, Intended: intended, LatencyCorrected: lat + 50*time.Microsecond, ConnReused: i >= 4, Identity: "chain.valid"}}
+		phase := 0
+		for phase < len(windows)-1 && time.Duration(i)*step >= time.Duration(windows[phase].End) {
+			phase++
+		}
+		pop := i % 4
+		conn := uint64(pop + 1)
+		if phase == 2 {
+			conn += 4
+		}
+		r := &loadgen.Record{Ext: loadgen.Ext{Pop: pop, Intended: intended, LatencyCorrected: lat + 50*time.Microsecond, ConnID: conn, ConnReused: used[conn], Identity: "chain.valid"}}
 		r.Seq, r.Code, r.Timestamp, r.Latency, r.Method, r.URL, r.Attack = uint64(i), 200, intended.Add(50*time.Microsecond), lat, "GET", "https://origin.example.com/", "originproof"
-		if i < 4 || i%5000 == 0 {
-			r.Connect, r.TLSHandshake, r.TLSResumed = 300*time.Microsecond, 2*time.Millisecond, i >= 4
+		if !used[conn] {
+			r.Connect, r.TLSHandshake, r.TLSResumed = 300*time.Microsecond, 2*time.Millisecond, phase == 2
+			if r.TLSResumed {
+				r.TLSHandshake = time.Millisecond
+			}
+			used[conn] = true
 		}
 		r.TTFB = lat - 100*time.Microsecond
 		if i%1000 == 999 {
@@ -87,6 +116,7 @@ func writeRun(t testing.TB, dir string, n int, d time.Duration, hostile bool) {
 		if err := enc(r); err != nil {
 			t.Fatal(err)
 		}
+		stats[phase].Add(r)
 		total.Record(r.Latency)
 		corrected.Record(r.LatencyCorrected)
 	}
@@ -112,14 +142,45 @@ func writeRun(t testing.TB, dir string, n int, d time.Duration, hostile bool) {
 	pct := func(h *latency.Histogram) latency.Percentiles { return h.Percentiles() }
 	s.Load = &loadgen.Summary{Requests: int64(n), Scheduled: int64(n), Success: int64(n) - errs, Errors: errs, ErrorRate: float64(errs) / float64(n),
 		ErrorsByClass: map[loadgen.ErrorClass]int64{loadgen.ErrorClass("tls_alert:bad_certificate" + evil): errs}, RateAsked: float64(n) / d.Seconds(), RateAchieved: float64(n) / d.Seconds(),
-		Throughput: float64(n) / d.Seconds(), DurationS: d.Seconds(), WallS: d.Seconds(), Connections: 4, Handshakes: loadgen.Handshakes{Full: 4},
-		ReuseRatio: 0.999, Negotiated: map[string]int64{"TLS 1.3 TLS_AES_128_GCM_SHA256 X25519": 4},
+		Throughput: float64(n) / d.Seconds(), DurationS: d.Seconds(), WallS: d.Seconds(), Connections: 8, Handshakes: loadgen.Handshakes{Full: 4, Resumed: 4},
+		ReuseRatio: 0.999, Negotiated: map[string]int64{"TLS 1.3 TLS_AES_128_GCM_SHA256 X25519": 8},
 		Latency: map[string]latency.Percentiles{"total": pct(total), "total_corrected": pct(corrected)},
-		Pops:    []loadgen.PopSummary{{Pop: 0, Requests: int64(n / 4), Connections: 1, Handshakes: loadgen.Handshakes{Full: 1}, ReuseRatio: 0.99}}}
+		Pops:    []loadgen.PopSummary{{Pop: 0, Requests: int64(n / 4), Connections: 2, Handshakes: loadgen.Handshakes{Full: 1, Resumed: 1}, ReuseRatio: 0.99}},
+		Phases:  loadgen.PhaseSummaries(stats),
+		Config: &loadgen.Config{Reuse: true, KeepAlive: loadgen.Duration(5 * time.Second), Phases: windows,
+			Arrival: loadgen.Custom(loadgen.Segment{From: float64(n) / d.Seconds(), To: float64(n) / d.Seconds(), Duration: loadgen.Duration(d)})}}
 	if err := s.WriteFile(filepath.Join(dir, "summary.json")); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "run.json"), []byte(fmt.Sprintf(`{"schema_version":1,"tool":"originproof","started":%q}`, runStart.Format(time.RFC3339Nano))), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// readSummary reads dir's summary.json.
+func readSummary(t *testing.T, dir string) *Summary {
+	t.Helper()
+	s, err := ReadSummary(filepath.Join(dir, "summary.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// checkGolden compares got with testdata/name (rewritten with -update).
+func checkGolden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	golden := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("output differs from %s (run with -update after checking the change)", golden)
 	}
 }

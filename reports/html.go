@@ -43,22 +43,43 @@ type ChartRun struct {
 
 // RunView is one run as the report shows it.
 type RunView struct {
-	ID       string
-	Name     string
-	S        *Summary
-	Findings []CheckView
-	Groups   []GroupView
-	Chain    []CertView
-	Config   []KV
-	Load     *LoadView
-	RunInfo  string
-	Charts   *ChartData
+	ID         string
+	Name       string
+	S          *Summary
+	Findings   []CheckView
+	Groups     []GroupView
+	Chain      []CertView
+	Config     []KV
+	Load       *LoadView
+	Thresholds []ThresholdView
+	RunInfo    string
+	Charts     *ChartData
+	// Server says which server's recipe the fixes quote, and how it is known.
+	Server string
 }
 
-// CheckView is a check with its catalogue text.
+// CheckView is a check with its catalogue text and, for a finding, the
+// setting of the origin server's recipe (ServerFix) or, when the server
+// is not known, every server's (OtherFixes).
 type CheckView struct {
 	Check
-	Rule, Fix string
+	Rule, Fix  string
+	ServerFix  *ServerFixView
+	OtherFixes []ServerFixView
+}
+
+// ServerFixView is one server's setting for a check.
+type ServerFixView struct {
+	Server  string
+	Setting string
+	Note    string
+	Guessed bool
+}
+
+// ThresholdView is a threshold with the anchor of its phase's row.
+type ThresholdView struct {
+	ThresholdResult
+	Anchor string
 }
 
 // GroupView is one check group of the matrix.
@@ -81,9 +102,21 @@ type KV struct{ K, V string }
 type LoadView struct {
 	S      *loadgen.Summary
 	Phases []PhaseRow
+	// Stages are the phases of the schedule (a scenario's, or a
+	// multi-segment arrival's segments), each a row with an anchor.
+	Stages []StageRow
 	Pops   []loadgen.PopSummary
 	Errors []KV
 	TLS    []KV
+}
+
+// StageRow is one phase of the schedule in the per-phase table.
+type StageRow struct {
+	loadgen.PhaseSummary
+	Anchor string
+	Errors string // by class, "class: n, …"
+	// Breached: a threshold on this phase did not hold.
+	Breached bool
 }
 
 // PhaseRow is one latency phase's percentiles (ms).
@@ -97,6 +130,15 @@ type PhaseRow struct {
 type ChartData struct {
 	Series       *Series       `json:"series,omitempty"`
 	Distribution *Distribution `json:"distribution,omitempty"`
+	// Phases are drawn as shaded bands on every time-series chart.
+	Phases []ChartPhase `json:"phases,omitempty"`
+}
+
+// ChartPhase is a phase's band: seconds since the load run began.
+type ChartPhase struct {
+	Name   string  `json:"name"`
+	StartS float64 `json:"start_s"`
+	EndS   float64 `json:"end_s"`
 }
 
 // Comparison is the side-by-side table of several runs.
@@ -165,7 +207,7 @@ func severityRank(c Check) int {
 
 func newRunView(i int, r *Run) RunView {
 	s := r.Summary
-	rv := RunView{ID: fmt.Sprintf("run%d", i), Name: filepath.Base(r.Dir), S: s}
+	rv := RunView{ID: fmt.Sprintf("run%d", i), Name: filepath.Base(r.Dir), S: s, Server: serverText(s.Server)}
 	groups := map[string]*GroupView{}
 	var order []string
 	for _, c := range s.Checks {
@@ -174,6 +216,7 @@ func newRunView(i int, r *Run) RunView {
 			cv.Rule, cv.Fix = meta.Rule, meta.Fix
 		}
 		if severityRank(c) < 4 {
+			cv.ServerFix, cv.OtherFixes = serverFixes(s.Server, c.ID)
 			rv.Findings = append(rv.Findings, cv)
 		}
 		g := groups[c.Group]
@@ -204,12 +247,18 @@ func newRunView(i int, r *Run) RunView {
 	if len(r.RunInfo) > 0 {
 		rv.RunInfo = string(r.RunInfo)
 	}
+	anchors := map[string]string{}
 	if s.Load != nil {
 		lv := &LoadView{S: s.Load, Pops: s.Load.Pops}
 		for _, p := range phaseOrder {
 			if pc, ok := s.Load.Latency[p]; ok && pc.Count > 0 {
 				lv.Phases = append(lv.Phases, PhaseRow{Name: phaseLabels[p], Count: pc.Count, P50: pc.P50, P90: pc.P90, P99: pc.P99, P999: pc.P999, Max: pc.Max})
 			}
+		}
+		for j, p := range s.Load.Phases {
+			anchor := fmt.Sprintf("%s-phase-%d", rv.ID, j)
+			anchors[p.Name] = anchor
+			lv.Stages = append(lv.Stages, StageRow{PhaseSummary: p, Anchor: anchor, Errors: loadgen.ClassList(p.ErrorsByClass)})
 		}
 		for _, k := range sortedKeys(s.Load.ErrorsByClass) {
 			lv.Errors = append(lv.Errors, KV{string(k), fmt.Sprint(s.Load.ErrorsByClass[k])})
@@ -219,10 +268,58 @@ func newRunView(i int, r *Run) RunView {
 		}
 		rv.Load = lv
 	}
+	for _, t := range s.Thresholds {
+		rv.Thresholds = append(rv.Thresholds, ThresholdView{ThresholdResult: t, Anchor: anchors[t.Phase]})
+		if !t.Held && rv.Load != nil {
+			for j := range rv.Load.Stages {
+				rv.Load.Stages[j].Breached = rv.Load.Stages[j].Breached || rv.Load.Stages[j].Name == t.Phase
+			}
+		}
+	}
 	if r.Series != nil || r.Distribution != nil {
 		rv.Charts = &ChartData{Series: r.Series, Distribution: r.Distribution}
+		if r.Series != nil && s.Load != nil {
+			for _, p := range s.Load.Phases {
+				rv.Charts.Phases = append(rv.Charts.Phases, ChartPhase{Name: p.Name, StartS: p.StartS, EndS: p.EndS})
+			}
+		}
 	}
 	return rv
+}
+
+// serverText says which server the fixes quote and how it is known.
+func serverText(si *ServerInfo) string {
+	switch {
+	case si == nil:
+		return ""
+	case si.Name != "" && si.Guessed:
+		return fmt.Sprintf("%s (guessed from the Server header %q)", si.Name, si.Header)
+	case si.Name != "":
+		return string(si.Name) + " (given)"
+	}
+	return fmt.Sprintf("Server header %q: no recipe for it (name one with --server)", si.Header)
+}
+
+// serverFixes is the origin server's recipe setting for a check, or every
+// server's when the server is not known.
+func serverFixes(si *ServerInfo, id string) (*ServerFixView, []ServerFixView) {
+	view := func(f checks.ServerFix) ServerFixView {
+		return ServerFixView{Server: string(f.Server), Setting: f.Setting, Note: f.Note}
+	}
+	if si != nil && si.Name != "" {
+		f, ok := checks.FixFor(si.Name, id)
+		if !ok {
+			return nil, nil
+		}
+		v := view(f)
+		v.Guessed = si.Guessed
+		return &v, nil
+	}
+	var all []ServerFixView
+	for _, f := range checks.ServerFixes(id) {
+		all = append(all, view(f))
+	}
+	return nil, all
 }
 
 // compare lines up every run's per-phase p50 and p99 against the first run.

@@ -21,7 +21,7 @@ import (
 	"github.com/originproof/originproof/checks"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/report.golden.html")
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 func render(t testing.TB, dirs ...string) []byte {
 	t.Helper()
@@ -49,26 +49,24 @@ func structure(html []byte) []byte {
 }
 
 func TestGolden(t *testing.T) {
-	a, b := t.TempDir(), t.TempDir()
-	writeRun(t, a, 2000, 20*time.Second, false)
-	writeRun(t, b, 1000, 10*time.Second, false)
-	got := structure(render(t, a, b))
-	// Directory names differ per run of the test: normalise them.
-	got = bytes.ReplaceAll(got, []byte(filepath.Base(a)), []byte("run-a"))
-	got = bytes.ReplaceAll(got, []byte(filepath.Base(b)), []byte("run-b"))
-	golden := filepath.Join("testdata", "report.golden.html")
-	if *update {
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
+	// The report names runs by their directory: give them fixed names.
+	tmp := t.TempDir()
+	a, b := filepath.Join(tmp, "run-a"), filepath.Join(tmp, "run-b")
+	for _, d := range []string{a, b} {
+		if err := os.Mkdir(d, 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
+	writeRun(t, a, 2000, 20*time.Second, false)
+	writeRun(t, b, 1000, 10*time.Second, false)
+	// The second run's server is not known: its findings list every
+	// server's setting.
+	sb := readSummary(t, b)
+	sb.Server = nil
+	if err := sb.WriteFile(filepath.Join(b, "summary.json")); err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(got, want) {
-		t.Fatalf("report differs from %s (run with -update after checking the change)", golden)
-	}
+	checkGolden(t, "report.golden.html", structure(render(t, a, b)))
 }
 
 func TestSelfContainedAndComplete(t *testing.T) {
@@ -155,8 +153,19 @@ func TestInBrowser(t *testing.T) {
 	if len(p.requests) > 0 {
 		t.Errorf("requests left the page: %v", p.requests)
 	}
-	if want := 8; p.charts != want || p.drawnCanvases < want {
+	if want := 12; p.charts != want || p.drawnCanvases < want {
 		t.Errorf("charts drawn %d (canvases with pixels %d), want %d", p.charts, p.drawnCanvases, want)
+	}
+	// Every time-series chart of both runs shades the three phases.
+	checkBands(t, p, 10, []string{"warm-up", "steady", "idle-gap-storm"})
+	// The handshake chart draws the warm-up's full handshakes and the
+	// storm's resumed ones; pop 1 alone has both too.
+	hs := p.handshakes
+	if !slices.Equal(hs.series, []string{"full", "resumed"}) || !hs.strokes["full"] || !hs.strokes["resumed"] {
+		t.Errorf("handshake chart: series with values %v, drawn strokes %v; want full and resumed", hs.series, hs.strokes)
+	}
+	if !slices.Equal(hs.popSeries, []string{"full", "resumed"}) || hs.pops != 4 {
+		t.Errorf("handshake chart for pop 1 of %d: series with values %v, want full and resumed", hs.pops, hs.popSeries)
 	}
 	if !slices.Equal(p.verdicts, []string{"FAIL", "FAIL"}) {
 		t.Errorf("banner verdicts %q, want FAIL for both runs", p.verdicts)
@@ -191,6 +200,46 @@ type page struct {
 	ids                     []string // check ids in the first run's matrix
 	text                    string   // the page's visible text
 	verdicts                []string // the verdict word of each run's banner
+	// bands are the phase bands each time-series chart drew, with the
+	// share of canvas pixels tinted down the middle of each band.
+	bands []chartBands
+	// handshakes is what the first run's handshake chart drew.
+	handshakes handshakeChart
+}
+
+type chartBands struct {
+	ID    string `json:"id"`
+	Bands []struct {
+		Name   string  `json:"name"`
+		Tinted float64 `json:"tinted"`
+	} `json:"bands"`
+}
+
+type handshakeChart struct {
+	series, popSeries []string        // labels with a non-zero value: all pops, then pop 1
+	strokes           map[string]bool // series whose stroke colour is on the canvas
+	pops              int             // pops the selector offers
+}
+
+// checkBands: n time-series charts each drew the phases as bands, the
+// canvas tinted down the middle of each.
+func checkBands(t *testing.T, p page, n int, phases []string) {
+	t.Helper()
+	if len(p.bands) != n {
+		t.Errorf("%d time-series charts drawn, want %d", len(p.bands), n)
+	}
+	for _, c := range p.bands {
+		var names []string
+		for _, b := range c.Bands {
+			names = append(names, b.Name)
+			if b.Tinted < 0.8 {
+				t.Errorf("%s: band %s tints %.0f%% of its middle column, want it shaded", c.ID, b.Name, 100*b.Tinted)
+			}
+		}
+		if !slices.Equal(names, phases) {
+			t.Errorf("%s: bands %v, want %v", c.ID, names, phases)
+		}
+	}
 }
 
 // browse opens report in headless Chromium, waits for the charts, and
@@ -284,21 +333,73 @@ func browse(t *testing.T, browser, report string) page {
 	if err != nil {
 		t.Fatal(err)
 	}
+	bands, err := chromedp.Run(ctx, chromedp.Evaluate[[]chartBands](`Array.from(document.querySelectorAll(".chart.timeseries")).filter(el => el.dataset.drawn).map(el => {
+			const ctx = el.querySelector("canvas").getContext("2d");
+			return { id: el.id, bands: JSON.parse(el.dataset.bands || "[]").map(b => {
+				const x = Math.round((b.left + b.right) / 2);
+				let tinted = 0;
+				for (let k = 1; k < 20; k++) if (ctx.getImageData(x, Math.round(b.top + b.height * k / 20), 1, 1).data[3] > 0) tinted++;
+				return { name: b.name, tinted: tinted / 19 };
+			}) };
+		})`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hs handshakeChart
+	seriesJS := `(() => { const el = document.getElementById("run0-handshakes"); return el ? JSON.parse(el.dataset.series || "[]") : []; })()`
+	if hs.series, err = chromedp.Run(ctx, chromedp.Evaluate[[]string](seriesJS)); err != nil {
+		t.Fatal(err)
+	}
+	// The stroke colours of the first two series (full, resumed).
+	if hs.strokes, err = chromedp.Run(ctx, chromedp.Evaluate[map[string]bool](`(() => {
+			const c = document.querySelector("#run0-handshakes canvas");
+			if (!c) return {};
+			const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+			const near = (i, rgb) => d[i + 3] > 200 && Math.abs(d[i] - rgb[0]) < 40 && Math.abs(d[i + 1] - rgb[1]) < 40 && Math.abs(d[i + 2] - rgb[2]) < 40;
+			const out = { full: false, resumed: false };
+			for (let i = 0; i < d.length; i += 4) {
+				out.full = out.full || near(i, [43, 108, 176]);
+				out.resumed = out.resumed || near(i, [192, 86, 33]);
+			}
+			return out;
+		})()`)); err != nil {
+		t.Fatal(err)
+	}
+	// Pick pop 1 in the selector: the charts redraw with its series.
+	if hs.pops, err = chromedp.Run(ctx, chromedp.Evaluate[int](`(() => {
+			const sel = document.getElementById("run0-pop");
+			if (!sel) return 0;
+			sel.value = "1";
+			sel.dispatchEvent(new Event("change"));
+			return sel.options.length - 1;
+		})()`)); err != nil {
+		t.Fatal(err)
+	}
+	if hs.popSeries, err = chromedp.Run(ctx, chromedp.Evaluate[[]string](seriesJS)); err != nil {
+		t.Fatal(err)
+	}
 	// Screenshots (PNG): the whole page, and the first run's charts at
 	// full size.
 	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var chartsShot []byte
+	// The first run's charts; then its connection charts (handshakes per
+	// second, connections opened and open) as redrawn for pop 1.
+	shots := map[string][]byte{"report.png": shot}
 	if charts > 0 {
-		if chartsShot, err = chromedp.Run(ctx, chromedp.Screenshot(chromedp.CSS(".charts"))); err != nil {
-			t.Fatal(err)
+		for name, sel := range map[string]string{"charts.png": ".charts", "handshakes.png": "#run0-handshakes", "connections.png": "#run0-conns"} {
+			if n, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("`+sel+`").length`)); n == 0 {
+				continue
+			}
+			if shots[name], err = chromedp.Run(ctx, chromedp.Screenshot(chromedp.CSS(sel))); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	for name, data := range map[string][]byte{"report.png": shot, "charts.png": chartsShot} {
+	for name, data := range shots {
 		if data == nil {
 			continue
 		}
@@ -308,5 +409,6 @@ func browse(t *testing.T, browser, report string) page {
 		}
 		t.Logf("screenshot: %s", path)
 	}
-	return page{consoleErrors: consoleErrors, requests: requests, charts: charts, drawnCanvases: drawnCanvases, xss: xss, ids: ids, text: text, verdicts: verdicts}
+	return page{consoleErrors: consoleErrors, requests: requests, charts: charts, drawnCanvases: drawnCanvases, xss: xss, ids: ids, text: text, verdicts: verdicts,
+		bands: bands, handshakes: hs}
 }

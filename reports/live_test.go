@@ -2,9 +2,12 @@ package reports
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -14,59 +17,72 @@ import (
 	"github.com/originproof/originproof/loadgen"
 )
 
-// TestInBrowserRealLoadRun renders the outputs of a real load run (the
-// load generator against the strict reference origin on loopback, two
-// pops, pooled connections) and opens it in headless Chromium: every
-// chart drew from the generator's own results.json and latency.hlog, and
-// the per-pop handshake table is there.
-func TestInBrowserRealLoadRun(t *testing.T) {
-	browser := needChromium(t)
+// liveOrigin starts the strict reference origin on loopback and returns
+// the load options that point a run at it as chain.valid.
+func liveOrigin(t *testing.T) []loadgen.Option {
+	t.Helper()
 	pki := testenv.PKI(t)
 	srv, err := origin.Start(origin.Config{PKI: pki, Profile: "strict", Addr: "127.0.0.1:0"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer srv.Close()
+	t.Cleanup(func() { srv.Close() })
+	cert := pki.Identity("chain.valid").TLSCertificate()
+	return []loadgen.Option{loadgen.Target(srv.URL()), loadgen.ServerName(pki.ServerName), loadgen.ConnectTo(srv.Addr()),
+		loadgen.RootCAs(pki.ServerRootPool(), "fixtures"), loadgen.ClientIdentity(loadgen.Identity{Name: "chain.valid", Certificate: &cert})}
+}
 
-	dir := t.TempDir()
+// liveRun runs the load generator with opts and writes dir as `load`
+// does: results.json, latency.hlog, run.json, summary.json and summary.md.
+func liveRun(dir string, opts ...loadgen.Option) (*loadgen.Report, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
 	results, err := os.Create(filepath.Join(dir, "results.json"))
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
+	defer results.Close()
 	hlog, err := os.Create(filepath.Join(dir, "latency.hlog"))
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	cert := pki.Identity("chain.valid").TLSCertificate()
-	eng, err := loadgen.New(loadgen.Target(srv.URL()), loadgen.ServerName(pki.ServerName), loadgen.ConnectTo(srv.Addr()),
-		loadgen.RootCAs(pki.ServerRootPool(), "fixtures"), loadgen.ClientIdentity(loadgen.Identity{Name: "chain.valid", Certificate: &cert}),
-		loadgen.Pops(2), loadgen.Rate(200, 2*time.Second), loadgen.Results(results), loadgen.HistogramLog(hlog))
+	defer hlog.Close()
+	eng, err := loadgen.New(append(opts, loadgen.Results(results), loadgen.HistogramLog(hlog))...)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	rep, err := eng.Run(ctx)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	for _, f := range []*os.File{results, hlog} {
-		if err := f.Close(); err != nil {
-			t.Fatal(err)
-		}
+	if err := errors.Join(results.Close(), hlog.Close(),
+		loadgen.WriteJSONFile(filepath.Join(dir, "run.json"), loadgen.NewRunInfo(rep, "test", []string{"originproof", "load"}))); err != nil {
+		return nil, err
 	}
-	ri, err := os.Create(filepath.Join(dir, "run.json"))
+	return rep, writeLoadSummary(dir, &rep.Summary, rep.Started, rep.Ended)
+}
+
+func writeLoadSummary(dir string, s *loadgen.Summary, started, ended time.Time) error {
+	sum := New("test", s.Config.Target, s.Config.ServerName)
+	sum.Verdict, sum.Load = checks.VerdictPass, s
+	sum.Started, sum.Finished = started.UTC(), ended.UTC()
+	return WriteSummary(dir, sum)
+}
+
+// TestInBrowserRealLoadRun renders the outputs of a real load run (the
+// load generator against the strict reference origin on loopback, two
+// pops, pooled connections, two steps of arrival) and opens it in headless
+// Chromium: every chart drew from the generator's own results.json and
+// latency.hlog, the steps are shaded as phases, the handshake chart shows
+// the pools' full handshakes, and the per-pop and per-phase tables are there.
+func TestInBrowserRealLoadRun(t *testing.T) {
+	browser := needChromium(t)
+	dir := t.TempDir()
+	rep, err := liveRun(dir, append(liveOrigin(t), loadgen.Pops(2), loadgen.Arrival(loadgen.Steps(time.Second, 150, 250)))...)
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := loadgen.WriteJSON(ri, loadgen.NewRunInfo(rep, "test", []string{"originproof", "load"})); err != nil {
-		t.Fatal(err)
-	}
-	ri.Close()
-	sum := New("test", rep.Config.Target, rep.Config.ServerName)
-	sum.Verdict, sum.Load = checks.VerdictPass, &rep.Summary
-	sum.Started, sum.Finished = rep.Started.UTC(), rep.Ended.UTC()
-	if err := sum.WriteFile(filepath.Join(dir, "summary.json")); err != nil {
 		t.Fatal(err)
 	}
 	path, err := RenderDir(dir)
@@ -81,15 +97,98 @@ func TestInBrowserRealLoadRun(t *testing.T) {
 	if len(p.requests) > 0 {
 		t.Errorf("requests left the page: %v", p.requests)
 	}
-	if want := 4; p.charts != want || p.drawnCanvases < want {
+	if want := 6; p.charts != want || p.drawnCanvases < want {
 		t.Errorf("charts drawn %d (canvases with pixels %d), want %d", p.charts, p.drawnCanvases, want)
+	}
+	checkBands(t, p, 5, []string{"1 · 150/s", "2 · 250/s"})
+	if !slices.Contains(p.handshakes.series, "full") || !p.handshakes.strokes["full"] || p.handshakes.pops != 2 {
+		t.Errorf("handshake chart: series with values %v, strokes %v, %d pops; want full handshakes drawn, 2 pops", p.handshakes.series, p.handshakes.strokes, p.handshakes.pops)
 	}
 	if got := rep.Summary.Requests; got < 300 {
 		t.Errorf("the run sent %d requests, want about 400", got)
 	}
-	for _, want := range []string{"Per pop", "full handshakes", "resumed", "TLS handshake (full)", "time to first byte", "PASS"} {
+	for _, want := range []string{"Per pop", "full handshakes", "resumed", "TLS handshake (full)", "time to first byte", "PASS", "Per phase of the schedule", "1 · 150/s"} {
 		if !strings.Contains(p.text, want) {
 			t.Errorf("the page does not show %q", want)
+		}
+	}
+}
+
+// TestInBrowserMergedShards: two shards of one run with idle gaps (a
+// storm of handshakes after each gap), merged as `merge` does, render
+// with the run's phases shaded on every time-series chart, recomputed
+// from the merged results, and the storm's handshakes drawn.
+func TestInBrowserMergedShards(t *testing.T) {
+	browser := needChromium(t)
+	opts := append(liveOrigin(t), loadgen.Pops(2), loadgen.KeepAlive(time.Second),
+		loadgen.Arrival(loadgen.IdleGaps(100, 500*time.Millisecond, 1200*time.Millisecond, 2200*time.Millisecond)))
+	tmp := t.TempDir()
+	dirs := []string{filepath.Join(tmp, "shard1"), filepath.Join(tmp, "shard2")}
+	errs := make([]error, len(dirs))
+	var wg sync.WaitGroup
+	for i, d := range dirs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = liveRun(d, append(slices.Clone(opts), loadgen.Shard(i+1, len(dirs)))...)
+		}()
+	}
+	wg.Wait()
+	var shards []*loadgen.ShardDir
+	for i, d := range dirs {
+		if errs[i] != nil {
+			t.Fatal(errs[i])
+		}
+		s, err := loadgen.OpenShard(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		shards = append(shards, s)
+	}
+	merged := filepath.Join(tmp, "merged")
+	if err := os.MkdirAll(merged, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	results, err := os.Create(filepath.Join(merged, "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hlog, err := os.Create(filepath.Join(merged, "latency.hlog"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := loadgen.Merge(shards, results, hlog, "test", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	results.Close()
+	hlog.Close()
+	if err := loadgen.WriteJSONFile(filepath.Join(merged, "run.json"), m.Run); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeLoadSummary(merged, &m.Summary, m.Run.Started, m.Run.Ended); err != nil {
+		t.Fatal(err)
+	}
+	path, err := RenderDir(merged)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	p := browse(t, browser, path)
+	if len(p.consoleErrors) > 0 {
+		t.Errorf("console errors: %v", p.consoleErrors)
+	}
+	checkBands(t, p, 5, []string{"1 · 100/s", "2 · 1.2s idle, then 100/s"})
+	if !slices.Contains(p.handshakes.series, "resumed") || !p.handshakes.strokes["resumed"] || p.handshakes.pops != 4 {
+		t.Errorf("handshake chart: series with values %v, strokes %v, %d pops; want the storm's resumed handshakes, 4 pops", p.handshakes.series, p.handshakes.strokes, p.handshakes.pops)
+	}
+	md, err := os.ReadFile(filepath.Join(merged, "summary.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"| 1 · 100/s | 50 of 50 |", "| 2 · 1.2s idle, then 100/s | 50 of 50 |"} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("summary.md of the merged run lacks %q:\n%s", want, md)
 		}
 	}
 }

@@ -11,18 +11,27 @@ import (
 	goruntime "runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/originproof/originproof/cloudfront"
 	"github.com/originproof/originproof/loadgen"
 	"github.com/originproof/originproof/loadgen/latency"
+	"github.com/originproof/originproof/loadgen/timeline"
 )
 
 // maxBuckets bounds every time series: a run of any length is aggregated
 // into at most this many buckets, so the report's size stays bounded.
-const maxBuckets = 600
+const maxBuckets = timeline.MaxIntervals
 
-// Series are a load run's time series, aggregated per bucket.
+// maxPopValues bounds the per-pop connection series: with many pops (a
+// merged run of many shards) their buckets are made coarser so that pops ×
+// buckets stays under it.
+const maxPopValues = 24000
+
+// Series are a load run's time series, aggregated per bucket, as the
+// charts draw them.
 type Series struct {
 	BucketS float64   `json:"bucket_s"`
 	T       []float64 `json:"t"` // bucket start, seconds since the run began
@@ -39,6 +48,47 @@ type Series struct {
 	TotalMax []Value `json:"total_max"`
 	// Errors per class per bucket (requests).
 	Errors map[string][]float64 `json:"errors"`
+	Conns  ConnSeries           `json:"conns"`
+	// Pops are the connection series of each pop (coarser buckets when
+	// there are many pops).
+	Pops *PopSeries `json:"pops,omitempty"`
+}
+
+// ConnSeries is what connections cost over time, all pops or one: per
+// second, requests that opened a connection with a full and with a
+// resumed handshake, connections opened, requests that never got a
+// connection (refused, reset, timed out before or in the handshake); and
+// the connections open at the end of each bucket. Open connections are an
+// estimate from results.json: a connection is open from its first request
+// to its last response plus the keep-alive (the pool closes it idle then;
+// without reuse, right after the response).
+type ConnSeries struct {
+	Full    []float64 `json:"full"`
+	Resumed []float64 `json:"resumed"`
+	Opened  []float64 `json:"opened"`
+	Failed  []float64 `json:"failed,omitempty"`
+	Open    []float64 `json:"open"`
+}
+
+// PopSeries are the connection series per pop.
+type PopSeries struct {
+	BucketS float64   `json:"bucket_s"`
+	T       []float64 `json:"t"`
+	Pops    []PopLine `json:"pops"`
+}
+
+// PopLine is one pop's connection series.
+type PopLine struct {
+	Pop int `json:"pop"`
+	ConnSeries
+}
+
+// ConnModel is what the open-connection estimate needs from the run's
+// configuration: how long an idle connection stays in its pool.
+type ConnModel struct {
+	// KeepAlive is the pools' idle keep-alive; zero when connections are
+	// not reused (closed after their response).
+	KeepAlive time.Duration
 }
 
 // resultLine is the subset of a results.json line the report reads.
@@ -49,73 +99,206 @@ type resultLine struct {
 	LatencyCorrected int64     `json:"latency_corrected"`
 	Connect          int64     `json:"connect"`
 	TLSHandshake     int64     `json:"tls_handshake"`
+	TLSResumed       bool      `json:"tls_resumed"`
 	TTFB             int64     `json:"ttfb"`
 	Code             uint16    `json:"code"`
 	Error            string    `json:"error"`
 	ErrorClass       string    `json:"error_class"`
+	Pop              int       `json:"pop"`
+	ConnID           uint64    `json:"conn_id"`
+	ConnReused       bool      `json:"conn_reused"`
 }
 
-type bucket struct {
-	asked, sent                             float64
-	connN, hsN, ttfbN, totN                 float64
-	connSum, hsSum, ttfbSum, totSum, totMax float64
-	errs                                    map[string]float64
+// Timeline columns.
+const (
+	colAsked, colSent                 = "asked", "sent"
+	colConnSum, colConnN              = "connect_ns", "connect_n"
+	colHsSum, colHsN                  = "handshake_ns", "handshake_n"
+	colTTFBSum, colTTFBN              = "ttfb_ns", "ttfb_n"
+	colTotSum, colTotN, colTotMax     = "total_ns", "total_n", "total_max_ns"
+	colFull, colResumed, colFailed    = "full", "resumed", "conn_failed"
+	colOpenDelta, colErrors, colPopPf = "open_delta", "errors/", "pop/"
+)
+
+// connSpan is one connection's buckets: where it opened and where it
+// closed (the series' length when after the run's end).
+type connSpan struct{ open, close int32 }
+
+// connKey names a connection: pop and conn_id together (ids are per shard).
+func connKey(pop int, id uint64) uint64 { return uint64(pop)<<40 | id&(1<<40-1) }
+
+// reader is one worker's share of a results.json: its own timeline and
+// connection spans.
+type reader struct {
+	tl    *timeline.Series
+	model ConnModel
+	conns map[uint64]connSpan
+	cols  struct {
+		asked, sent, connSum, connN, hsSum, hsN, ttfbSum, ttfbN, totSum, totN, totMax, full, resumed, failed []float64
+	}
+	pops [][3][]float64 // per pop: full, resumed, failed
+}
+
+func newReader(start time.Time, width time.Duration, n int, model ConnModel) *reader {
+	r := &reader{tl: timeline.NewGrid(start, width, n), model: model, conns: map[uint64]connSpan{}}
+	c, tl := &r.cols, r.tl
+	c.asked, c.sent = tl.Sum(colAsked), tl.Sum(colSent)
+	c.connSum, c.connN, c.hsSum, c.hsN = tl.Sum(colConnSum), tl.Sum(colConnN), tl.Sum(colHsSum), tl.Sum(colHsN)
+	c.ttfbSum, c.ttfbN, c.totSum, c.totN, c.totMax = tl.Sum(colTTFBSum), tl.Sum(colTTFBN), tl.Sum(colTotSum), tl.Sum(colTotN), tl.Max(colTotMax)
+	c.full, c.resumed, c.failed = tl.Sum(colFull), tl.Sum(colResumed), tl.Sum(colFailed)
+	return r
+}
+
+func popCol(pop int, name string) string { return colPopPf + strconv.Itoa(pop) + "/" + name }
+
+func (r *reader) pop(p int) *[3][]float64 {
+	for len(r.pops) <= p {
+		i := len(r.pops)
+		r.pops = append(r.pops, [3][]float64{r.tl.Sum(popCol(i, colFull)), r.tl.Sum(popCol(i, colResumed)), r.tl.Sum(popCol(i, colFailed))})
+	}
+	return &r.pops[p]
+}
+
+// add counts one result.
+func (r *reader) add(l *resultLine) {
+	c, tl := &r.cols, r.tl
+	if !l.Intended.IsZero() {
+		c.asked[tl.Clamp(l.Intended)]++
+	}
+	i := tl.Clamp(l.Timestamp)
+	c.sent[i]++
+	if l.Connect > 0 {
+		c.connN[i]++
+		c.connSum[i] += float64(l.Connect)
+	}
+	if l.TLSHandshake > 0 {
+		c.hsN[i]++
+		c.hsSum[i] += float64(l.TLSHandshake)
+	}
+	if l.TTFB > 0 {
+		c.ttfbN[i]++
+		c.ttfbSum[i] += float64(l.TTFB)
+	}
+	lat := l.LatencyCorrected
+	if lat == 0 {
+		lat = l.Latency
+	}
+	c.totN[i]++
+	c.totSum[i] += float64(lat)
+	c.totMax[i] = math.Max(c.totMax[i], float64(lat))
+	failed := loadgen.Failed(l.Code, l.Error)
+	if failed {
+		tl.Sum(colErrors + string(loadgen.ClassOf(l.ErrorClass, l.Code)))[i]++
+	}
+	if l.Pop < 0 || l.Pop >= 1<<20 {
+		return
+	}
+	p := r.pop(l.Pop)
+	switch {
+	case l.ConnID == 0:
+		if failed {
+			c.failed[i]++
+			p[2][i]++
+		}
+		return
+	case !l.ConnReused && l.TLSResumed:
+		c.resumed[i]++
+		p[1][i]++
+	case !l.ConnReused:
+		c.full[i]++
+		p[0][i]++
+	}
+	// The connection is open from this request's send until its response
+	// plus the time it may idle in the pool (none once it failed: the
+	// transport drops a connection that errored).
+	tail := time.Duration(l.Latency)
+	if !failed {
+		tail += r.model.KeepAlive
+	}
+	closeAt, in := tl.Index(l.Timestamp.Add(tail))
+	if !in && closeAt == tl.Len()-1 {
+		closeAt = tl.Len()
+	}
+	k := connKey(l.Pop, l.ConnID)
+	sp, ok := r.conns[k]
+	if !ok {
+		sp = connSpan{open: int32(i), close: int32(closeAt)}
+	} else {
+		sp.open, sp.close = min(sp.open, int32(i)), max(sp.close, int32(closeAt))
+	}
+	r.conns[k] = sp
+}
+
+// merge adds another worker's share into r.
+func (r *reader) merge(o *reader) error {
+	if err := r.tl.Merge(o.tl); err != nil {
+		return err
+	}
+	for k, b := range o.conns {
+		if a, ok := r.conns[k]; ok {
+			b.open, b.close = min(a.open, b.open), max(a.close, b.close)
+		}
+		r.conns[k] = b
+	}
+	return nil
+}
+
+// spans turns the connections into +1/−1 deltas of the open column, over
+// all pops and per pop.
+func (r *reader) spans() {
+	tl := r.tl
+	all := tl.Sum(colOpenDelta)
+	perPop := map[int][]float64{}
+	for k, sp := range r.conns {
+		pop := int(k >> 40)
+		d, ok := perPop[pop]
+		if !ok {
+			d = tl.Sum(popCol(pop, colOpenDelta))
+			perPop[pop] = d
+		}
+		all[sp.open]++
+		d[sp.open]++
+		if int(sp.close) < tl.Len() {
+			all[sp.close]--
+			d[sp.close]--
+		}
+	}
 }
 
 // ReadSeries aggregates a results.json stream into at most maxBuckets
 // buckets over [start, start+span). It reads line by line and never holds
-// the results in memory; lines are decoded by a few workers in parallel
-// (aggregation is order-independent), chunk by chunk.
-func ReadSeries(r io.Reader, start time.Time, span time.Duration) (*Series, error) {
-	if span <= 0 {
-		span = time.Second
-	}
-	width := bucketWidth(span)
-	n := int((span + width - 1) / width)
-	if n < 1 {
-		n = 1
-	}
-	if n > maxBuckets {
-		n = maxBuckets
-	}
-	idx := func(t time.Time) int {
-		i := int(t.Sub(start) / width)
-		if i < 0 {
-			return 0
-		}
-		if i >= n {
-			return n - 1
-		}
-		return i
-	}
-
+// the results in memory (only one small entry per connection, for the
+// open-connection estimate); lines are decoded by a few workers in
+// parallel (aggregation is order-independent), chunk by chunk.
+func ReadSeries(r io.Reader, start time.Time, span time.Duration, model ConnModel) (*Series, error) {
+	grid := timeline.New(start, span)
 	type chunk struct {
 		first int // line number of the chunk's first line
 		lines [][]byte
 	}
 	workers := min(max(goruntime.GOMAXPROCS(0), 1), 4)
 	chunks := make(chan chunk, 2*workers)
-	partial := make([][]bucket, workers)
+	readers := make([]*reader, workers)
 	errs := make([]error, workers)
 	errLines := make([]int, workers)
 	var wg sync.WaitGroup
 	for w := range workers {
-		partial[w] = make([]bucket, n)
+		readers[w] = newReader(grid.Start(), grid.Width(), grid.Len(), model)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			bs := partial[w]
+			rd := readers[w]
 			for c := range chunks {
 				if errs[w] != nil {
 					continue // drain
 				}
 				for i, raw := range c.lines {
 					var l resultLine
-					if err := json.Unmarshal(raw, &l); err != nil {
+					if err := decodeLine(raw, &l); err != nil {
 						errs[w], errLines[w] = fmt.Errorf("results line %d: %w", c.first+i, err), c.first+i
 						break
 					}
-					add(bs, idx, &l)
+					rd.add(&l)
 				}
 			}
 		}()
@@ -155,87 +338,14 @@ func ReadSeries(r io.Reader, start time.Time, span time.Duration) (*Series, erro
 	if firstErr != nil {
 		return nil, firstErr
 	}
-	bs := partial[0]
-	for _, p := range partial[1:] {
-		for i := range bs {
-			bs[i].merge(&p[i])
+	rd := readers[0]
+	for _, o := range readers[1:] {
+		if err := rd.merge(o); err != nil {
+			return nil, err
 		}
 	}
-	return newSeries(bs, width), nil
-}
-
-// widths are the bucket widths a series may use.
-var widths = []time.Duration{10 * time.Millisecond, 20 * time.Millisecond, 50 * time.Millisecond, 100 * time.Millisecond,
-	200 * time.Millisecond, 500 * time.Millisecond, time.Second, 2 * time.Second, 5 * time.Second, 10 * time.Second,
-	15 * time.Second, 30 * time.Second, time.Minute, 2 * time.Minute, 5 * time.Minute, 10 * time.Minute, 15 * time.Minute,
-	30 * time.Minute, time.Hour}
-
-// bucketWidth picks a round bucket width for a run of span: about 60
-// buckets for a short run (buckets up to a second), one-second buckets up
-// to ten minutes, and never more than maxBuckets.
-func bucketWidth(span time.Duration) time.Duration {
-	want := max(span/maxBuckets, min(time.Second, span/60))
-	for _, w := range widths {
-		if w >= want {
-			return w
-		}
-	}
-	return (want + time.Hour - 1) / time.Hour * time.Hour
-}
-
-// add counts one result into its buckets.
-func add(bs []bucket, idx func(time.Time) int, l *resultLine) {
-	if !l.Intended.IsZero() {
-		bs[idx(l.Intended)].asked++
-	}
-	b := &bs[idx(l.Timestamp)]
-	b.sent++
-	if l.Connect > 0 {
-		b.connN++
-		b.connSum += float64(l.Connect)
-	}
-	if l.TLSHandshake > 0 {
-		b.hsN++
-		b.hsSum += float64(l.TLSHandshake)
-	}
-	if l.TTFB > 0 {
-		b.ttfbN++
-		b.ttfbSum += float64(l.TTFB)
-	}
-	lat := l.LatencyCorrected
-	if lat == 0 {
-		lat = l.Latency
-	}
-	b.totN++
-	b.totSum += float64(lat)
-	b.totMax = math.Max(b.totMax, float64(lat))
-	if loadgen.Failed(l.Code, l.Error) {
-		class := string(loadgen.ClassOf(l.ErrorClass, l.Code))
-		if b.errs == nil {
-			b.errs = map[string]float64{}
-		}
-		b.errs[class]++
-	}
-}
-
-func (b *bucket) merge(o *bucket) {
-	b.asked += o.asked
-	b.sent += o.sent
-	b.connN += o.connN
-	b.hsN += o.hsN
-	b.ttfbN += o.ttfbN
-	b.totN += o.totN
-	b.connSum += o.connSum
-	b.hsSum += o.hsSum
-	b.ttfbSum += o.ttfbSum
-	b.totSum += o.totSum
-	b.totMax = math.Max(b.totMax, o.totMax)
-	for c, v := range o.errs {
-		if b.errs == nil {
-			b.errs = map[string]float64{}
-		}
-		b.errs[c] += v
-	}
+	rd.spans()
+	return newSeries(rd.tl), nil
 }
 
 // Value is a chart value; NaN (no sample in the bucket) is written as
@@ -250,43 +360,103 @@ func (v Value) MarshalJSON() ([]byte, error) {
 	return strconv.AppendFloat(nil, float64(v), 'f', -1, 64), nil
 }
 
-func newSeries(bs []bucket, width time.Duration) *Series {
-	n := len(bs)
-	s := &Series{BucketS: width.Seconds(), Errors: map[string][]float64{}}
-	ws := width.Seconds()
-	mean := func(sum, n float64) Value {
-		if n == 0 {
-			return Value(math.NaN())
+// round3 keeps three decimals (chart values: the report stays small).
+func round3(v float64) float64 { return math.Round(v*1e3) / 1e3 }
+
+func newSeries(tl *timeline.Series) *Series {
+	n, ws := tl.Len(), tl.Width().Seconds()
+	s := &Series{BucketS: ws, Errors: map[string][]float64{}}
+	mean := func(sum, cnt string) []Value {
+		out := make([]Value, n)
+		ss, cs := tl.Sum(sum), tl.Sum(cnt)
+		for i := range out {
+			out[i] = Value(math.NaN())
+			if cs[i] > 0 {
+				out[i] = Value(math.Round(ss[i]/cs[i]/1e3) / 1e3) // ns -> ms, 3 decimals
+			}
 		}
-		return Value(math.Round(sum/n/1e3) / 1e3) // ns -> ms, 3 decimals
+		return out
 	}
-	classes := map[string]bool{}
-	for _, b := range bs {
-		for c := range b.errs {
-			classes[c] = true
-		}
+	s.T = make([]float64, n)
+	for i := range s.T {
+		s.T[i] = round3(float64(i) * ws)
 	}
-	for c := range classes {
-		s.Errors[c] = make([]float64, 0, n)
-	}
-	for i, b := range bs {
-		s.T = append(s.T, float64(i)*ws)
-		s.Asked = append(s.Asked, b.asked/ws)
-		s.Sent = append(s.Sent, b.sent/ws)
-		s.Connect = append(s.Connect, mean(b.connSum, b.connN))
-		s.Handshake = append(s.Handshake, mean(b.hsSum, b.hsN))
-		s.TTFB = append(s.TTFB, mean(b.ttfbSum, b.ttfbN))
-		s.Total = append(s.Total, mean(b.totSum, b.totN))
-		if b.totN == 0 {
-			s.TotalMax = append(s.TotalMax, Value(math.NaN()))
-		} else {
-			s.TotalMax = append(s.TotalMax, Value(math.Round(b.totMax/1e3)/1e3))
-		}
-		for c := range classes {
-			s.Errors[c] = append(s.Errors[c], b.errs[c])
+	s.Asked, s.Sent = perSecond(tl.Sum(colAsked), ws), perSecond(tl.Sum(colSent), ws)
+	s.Connect, s.Handshake, s.TTFB, s.Total = mean(colConnSum, colConnN), mean(colHsSum, colHsN), mean(colTTFBSum, colTTFBN), mean(colTotSum, colTotN)
+	s.TotalMax = make([]Value, n)
+	totN, totMax := tl.Sum(colTotN), tl.Max(colTotMax)
+	for i := range s.TotalMax {
+		s.TotalMax[i] = Value(math.NaN())
+		if totN[i] > 0 {
+			s.TotalMax[i] = Value(math.Round(totMax[i]/1e3) / 1e3)
 		}
 	}
+	for _, name := range tl.SumNames() {
+		if class, ok := strings.CutPrefix(name, colErrors); ok {
+			s.Errors[class] = tl.Sum(name)
+		}
+	}
+	s.Conns = connSeries(tl, "", ws)
+	s.Pops = popSeries(tl)
 	return s
+}
+
+func perSecond(c []float64, ws float64) []float64 {
+	out := make([]float64, len(c))
+	for i, v := range c {
+		out[i] = round3(v / ws)
+	}
+	return out
+}
+
+// connSeries reads the connection columns of one pop (prefix "pop/N/") or
+// of all pops (prefix "").
+func connSeries(tl *timeline.Series, prefix string, ws float64) ConnSeries {
+	full, resumed := tl.Sum(prefix+colFull), tl.Sum(prefix+colResumed)
+	opened := make([]float64, len(full))
+	for i := range opened {
+		opened[i] = full[i] + resumed[i]
+	}
+	c := ConnSeries{Full: perSecond(full, ws), Resumed: perSecond(resumed, ws), Opened: perSecond(opened, ws),
+		Open: timeline.Cumulative(tl.Sum(prefix + colOpenDelta))}
+	if failed := tl.Sum(prefix + colFailed); slices.ContainsFunc(failed, func(v float64) bool { return v != 0 }) {
+		c.Failed = perSecond(failed, ws)
+	}
+	return c
+}
+
+// popSeries are the connection series of every pop that served a request,
+// on buckets coarse enough to keep pops × buckets under maxPopValues.
+func popSeries(tl *timeline.Series) *PopSeries {
+	var pops []int
+	for _, name := range tl.SumNames() {
+		rest, ok := strings.CutPrefix(name, colPopPf)
+		if !ok {
+			continue
+		}
+		var p int
+		var col string
+		if _, err := fmt.Sscanf(rest, "%d/%s", &p, &col); err == nil && col == colFull {
+			pops = append(pops, p)
+		}
+	}
+	if len(pops) == 0 {
+		return nil
+	}
+	slices.Sort(pops)
+	k := (len(pops)*tl.Len() + maxPopValues - 1) / maxPopValues
+	if k > 1 {
+		tl = tl.Rebin(k)
+	}
+	ws := tl.Width().Seconds()
+	ps := &PopSeries{BucketS: ws, T: make([]float64, tl.Len())}
+	for i := range ps.T {
+		ps.T[i] = round3(float64(i) * ws)
+	}
+	for _, p := range pops {
+		ps.Pops = append(ps.Pops, PopLine{Pop: p, ConnSeries: connSeries(tl, popCol(p, ""), ws)})
+	}
+	return ps
 }
 
 // Distribution is the HdrHistogram percentile distribution of total
@@ -334,6 +504,15 @@ type Run struct {
 	RunInfo json.RawMessage
 }
 
+// runInfo is what the report reads of run.json.
+type runInfo struct {
+	Started time.Time `json:"started"`
+	Config  struct {
+		KeepAlive loadgen.Duration `json:"keepalive"`
+		Reuse     *bool            `json:"reuse"`
+	} `json:"config"`
+}
+
 // LoadRun reads a run directory: summary.json (required), and for load
 // runs results.json, latency.hlog and run.json.
 func LoadRun(dir string) (*Run, error) {
@@ -351,20 +530,33 @@ func LoadRun(dir string) (*Run, error) {
 	}
 	start := sum.Started
 	span := time.Duration(sum.Load.WallS * float64(time.Second))
+	model := ConnModel{KeepAlive: cloudfront.KeepaliveTimeout.Default}
+	if cfg := sum.Load.Config; cfg != nil {
+		model.KeepAlive = time.Duration(cfg.KeepAlive)
+		if !cfg.Reuse {
+			model.KeepAlive = 0
+		}
+	}
 	if data, err := os.ReadFile(dir + "/run.json"); err == nil {
 		run.RunInfo = data
-		var ri struct {
-			Started time.Time `json:"started"`
-		}
-		if json.Unmarshal(data, &ri) == nil && !ri.Started.IsZero() {
-			start = ri.Started
+		var ri runInfo
+		if json.Unmarshal(data, &ri) == nil {
+			if !ri.Started.IsZero() {
+				start = ri.Started
+			}
+			if ri.Config.Reuse != nil {
+				model.KeepAlive = time.Duration(ri.Config.KeepAlive)
+				if !*ri.Config.Reuse {
+					model.KeepAlive = 0
+				}
+			}
 		}
 	}
 	if f, err := os.Open(dir + "/results.json"); err == nil {
 		if start.IsZero() {
 			start = firstTimestamp(dir + "/results.json")
 		}
-		run.Series, err = ReadSeries(f, start, span)
+		run.Series, err = ReadSeries(f, start, span, model)
 		f.Close()
 		if err != nil {
 			return nil, fmt.Errorf("%s/results.json: %w", dir, err)
@@ -390,7 +582,7 @@ func firstTimestamp(path string) time.Time {
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
 	if sc.Scan() {
 		var l resultLine
-		if json.Unmarshal(sc.Bytes(), &l) == nil {
+		if decodeLine(sc.Bytes(), &l) == nil {
 			if !l.Intended.IsZero() {
 				return l.Intended
 			}

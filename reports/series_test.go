@@ -3,6 +3,7 @@ package reports
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -40,7 +41,7 @@ func TestReadSeries(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, err := ReadSeries(strings.NewReader(tt.in), t0, tt.span)
+			s, err := ReadSeries(strings.NewReader(tt.in), t0, tt.span, ConnModel{KeepAlive: 5 * time.Second})
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want %q", err, tt.wantErr)
@@ -81,26 +82,117 @@ func TestReadSeries(t *testing.T) {
 	}
 }
 
-func TestBucketWidth(t *testing.T) {
+// TestConnectionSeries: handshakes, connections opened, requests that got
+// no connection, and open connections over time, all pops and per pop.
+func TestConnectionSeries(t *testing.T) {
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	line := func(off time.Duration, pop int, conn uint64, reused, resumed bool, code int, class string) string {
+		ts := t0.Add(off).Format(time.RFC3339Nano)
+		hs := ""
+		if conn != 0 && !reused {
+			hs = `,"tls_handshake":2000000`
+		}
+		return fmt.Sprintf(`{"timestamp":%q,"intended":%q,"latency":1000000,"code":%d,"error":"","error_class":%q,"pop":%d,"conn_id":%d,"conn_reused":%v,"tls_resumed":%v%s}`+"\n",
+			ts, ts, code, class, pop, conn, reused, resumed, hs)
+	}
+	in := line(0, 0, 1, false, false, 200, "") + // A opens (full) on pop 0
+		line(time.Second, 0, 1, true, false, 200, "") + // A reused; idle until 3.001 s
+		line(2*time.Second, 1, 2, false, true, 200, "") + // B opens (resumed) on pop 1; idle until 4.001 s
+		line(3*time.Second, 0, 0, false, false, 0, "connect_refused") + // no connection
+		line(9900*time.Millisecond, 0, 3, false, false, 200, "") // C opens at the end, still open
+	// 10 s: 50 buckets of 200 ms.
+	open := func(levels map[[2]int]float64) []float64 {
+		out := make([]float64, 50)
+		for r, v := range levels {
+			for i := r[0]; i <= r[1]; i++ {
+				out[i] = v
+			}
+		}
+		return out
+	}
 	tests := []struct {
-		span, want time.Duration
+		name                 string
+		model                ConnModel
+		wantAll, wantP0, wP1 []float64
 	}{
-		{time.Second, 20 * time.Millisecond},
-		{2 * time.Second, 50 * time.Millisecond},
-		{30 * time.Second, 500 * time.Millisecond},
-		{5 * time.Minute, time.Second},
-		{10 * time.Minute, time.Second},
-		{30 * time.Minute, 5 * time.Second},
-		{24 * time.Hour, 5 * time.Minute},
-		{1000 * time.Hour, 2 * time.Hour},
+		{"keep-alive 2 s", ConnModel{KeepAlive: 2 * time.Second},
+			open(map[[2]int]float64{{0, 9}: 1, {10, 14}: 2, {15, 19}: 1, {49, 49}: 1}),
+			open(map[[2]int]float64{{0, 14}: 1, {49, 49}: 1}),
+			open(map[[2]int]float64{{10, 19}: 1})},
+		// Open at the end of a bucket: B and C open and close within one.
+		{"no reuse: closed after the response", ConnModel{},
+			open(map[[2]int]float64{{0, 4}: 1}),
+			open(map[[2]int]float64{{0, 4}: 1}),
+			open(nil)},
 	}
 	for _, tt := range tests {
-		got := bucketWidth(tt.span)
-		if got != tt.want {
-			t.Errorf("bucketWidth(%v) = %v, want %v", tt.span, got, tt.want)
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := ReadSeries(strings.NewReader(in), t0, 10*time.Second, tt.model)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.BucketS != 0.2 || len(s.T) != 50 {
+				t.Fatalf("%d buckets of %v s, want 50 of 0.2", len(s.T), s.BucketS)
+			}
+			total := func(c []float64) float64 {
+				var n float64
+				for _, v := range c {
+					n += v * s.BucketS
+				}
+				return math.Round(n)
+			}
+			c := s.Conns
+			if total(c.Full) != 2 || total(c.Resumed) != 1 || total(c.Opened) != 3 || total(c.Failed) != 1 {
+				t.Errorf("full %v, resumed %v, opened %v, failed %v; want 2, 1, 3, 1", total(c.Full), total(c.Resumed), total(c.Opened), total(c.Failed))
+			}
+			if c.Resumed[10] != 5 || c.Failed[15] != 5 {
+				t.Errorf("resumed at 2 s = %v/s, failed at 3 s = %v/s; want 5/s each (one in 200 ms)", c.Resumed[10], c.Failed[15])
+			}
+			if !slices.Equal(c.Open, tt.wantAll) {
+				t.Errorf("open, all pops =\n %v\nwant\n %v", c.Open, tt.wantAll)
+			}
+			if s.Pops == nil || len(s.Pops.Pops) != 2 {
+				t.Fatalf("per-pop series %+v, want pops 0 and 1", s.Pops)
+			}
+			if p := s.Pops.Pops[0]; p.Pop != 0 || !slices.Equal(p.Open, tt.wantP0) || total(p.Full) != 2 || total(p.Failed) != 1 {
+				t.Errorf("pop 0: open %v, full %v, failed %v", p.Open, total(p.Full), total(p.Failed))
+			}
+			if p := s.Pops.Pops[1]; p.Pop != 1 || !slices.Equal(p.Open, tt.wP1) || total(p.Resumed) != 1 || p.Failed != nil {
+				t.Errorf("pop 1: open %v, resumed %v, failed %v", p.Open, total(p.Resumed), p.Failed)
+			}
+		})
+	}
+}
+
+// TestPerPopSeriesBounded: many pops get coarser buckets, never more than
+// maxPopValues values per series kind.
+func TestPerPopSeriesBounded(t *testing.T) {
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	var b strings.Builder
+	const pops = 200
+	for p := range pops {
+		for k := range 10 {
+			ts := t0.Add(time.Duration(k) * time.Minute).Format(time.RFC3339Nano)
+			fmt.Fprintf(&b, `{"timestamp":%q,"intended":%q,"latency":1000000,"code":200,"error":"","pop":%d,"conn_id":%d,"conn_reused":false}`+"\n", ts, ts, p, k+1)
 		}
-		if n := (tt.span + got - 1) / got; n > maxBuckets {
-			t.Errorf("bucketWidth(%v): %d buckets, want <= %d", tt.span, n, maxBuckets)
+	}
+	s, err := ReadSeries(strings.NewReader(b.String()), t0, 10*time.Minute, ConnModel{KeepAlive: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.T) != 600 || s.Pops == nil || len(s.Pops.Pops) != pops {
+		t.Fatalf("%d buckets, per-pop %v", len(s.T), s.Pops != nil)
+	}
+	if n := len(s.Pops.T) * pops; n > maxPopValues || len(s.Pops.T) < 100 {
+		t.Errorf("per-pop series: %d buckets × %d pops = %d values, want at most %d (and not needlessly coarse)", len(s.Pops.T), pops, n, maxPopValues)
+	}
+	var full float64
+	for _, p := range s.Pops.Pops {
+		for _, v := range p.Full {
+			full += v * s.Pops.BucketS
 		}
+	}
+	if math.Round(full) != pops*10 {
+		t.Errorf("per-pop full handshakes add up to %v, want %d", full, pops*10)
 	}
 }

@@ -36,8 +36,10 @@ type Summary struct {
 	ClientAuth           ClientAuth   `json:"client_auth,omitempty"`
 	ClientAuthEnforcedAt checks.Layer `json:"client_auth_enforced_at,omitempty"`
 	ClockSkewS           *float64     `json:"clock_skew_s,omitempty"`
-	Started              time.Time    `json:"started"`
-	Finished             time.Time    `json:"finished"`
+	// Server is the origin's server program, for server-specific fixes.
+	Server   *ServerInfo `json:"server,omitempty"`
+	Started  time.Time   `json:"started"`
+	Finished time.Time   `json:"finished"`
 	// Config is the resolved configuration the run used.
 	Config       map[string]any    `json:"config,omitempty"`
 	Fingerprints Fingerprints      `json:"fingerprints"`
@@ -46,6 +48,29 @@ type Summary struct {
 	Checks       []Check           `json:"checks"`
 	Thresholds   []ThresholdResult `json:"thresholds,omitempty"`
 	Load         *loadgen.Summary  `json:"load,omitempty"`
+}
+
+// ServerInfo is what is known of the origin's server program: the Server
+// header it sent, and the server whose recipe the report quotes (given with
+// --server or the scenario's target.server, or guessed from the header).
+type ServerInfo struct {
+	Header  string        `json:"header,omitempty"`
+	Name    checks.Server `json:"name,omitempty"`
+	Guessed bool          `json:"guessed,omitempty"`
+}
+
+// SetServer records the origin's server program: given when set (from
+// --server or the scenario), otherwise guessed from header (the Server
+// header the origin sent). Nothing is recorded when neither says anything.
+func (s *Summary) SetServer(given checks.Server, header string) {
+	info := &ServerInfo{Header: header, Name: given}
+	if given == "" {
+		info.Name, info.Guessed = checks.GuessServer(header)
+	}
+	if info.Header == "" && info.Name == "" {
+		return
+	}
+	s.Server = info
 }
 
 // Fingerprints of the certificates involved.
@@ -135,10 +160,11 @@ func (s *Summary) SetCheck(c Check) {
 	s.Checks = append(s.Checks, c)
 }
 
-// WriteOutputs writes summary.json, junit.xml and report.html into dir.
+// WriteOutputs writes summary.json, summary.md, junit.xml and report.html
+// into dir.
 func WriteOutputs(dir string, s *Summary) error {
-	if err := s.WriteFile(filepath.Join(dir, "summary.json")); err != nil {
-		return fmt.Errorf("write %s: %w", filepath.Join(dir, "summary.json"), err)
+	if err := WriteSummary(dir, s); err != nil {
+		return err
 	}
 	if err := s.WriteJUnitFile(filepath.Join(dir, "junit.xml")); err != nil {
 		return fmt.Errorf("write %s: %w", filepath.Join(dir, "junit.xml"), err)

@@ -47,7 +47,7 @@ func WriteText(w io.Writer, sum *Summary, out string) {
 		}
 		fmt.Fprintf(w, "  threshold %-18s %-14s %-9s %s (limit %s)\n", t.Name, phase, mark, t.Observed, t.Limit)
 	}
-	fmt.Fprintf(w, "  wrote %s, %s, %s\n", filepath.Join(out, "summary.json"), filepath.Join(out, "junit.xml"), filepath.Join(out, "report.html"))
+	fmt.Fprintf(w, "  wrote %s, %s, %s, %s\n", filepath.Join(out, "summary.json"), filepath.Join(out, "summary.md"), filepath.Join(out, "junit.xml"), filepath.Join(out, "report.html"))
 }
 
 // LoadLine is a load run's one-line result; what prefixes the counts

@@ -9,8 +9,10 @@ import (
 )
 
 // TestCIDocs parses the CI examples in docs/ci and checks that each runs
-// certify, keeps the report and JUnit whatever the outcome, and lets the
-// exit code fail the pipeline (no `|| true`, no allow_failure).
+// certify, keeps the report and JUnit whatever the outcome, shows
+// summary.md on the CI page whatever the outcome (GitHub's job summary; the
+// GitLab job log and a merge-request note), and lets the exit code fail the
+// pipeline (no `|| true`, no allow_failure).
 func TestCIDocs(t *testing.T) {
 	t.Run("github-actions", func(t *testing.T) {
 		var wf struct {
@@ -30,8 +32,11 @@ func TestCIDocs(t *testing.T) {
 		if !ok {
 			t.Fatal("no certify job")
 		}
-		var certify, upload, junit bool
+		var certify, upload, junit, summary bool
 		for _, s := range job.Steps {
+			if s.If == "always()" && strings.Contains(s.Run, "originproof-out/summary.md >> \"$GITHUB_STEP_SUMMARY\"") {
+				summary = true
+			}
 			if strings.Contains(s.Run, "originproof certify ") && strings.Contains(s.Run, "--out originproof-out") {
 				certify = true
 				if s.ContinueOnError || strings.Contains(s.Run, "|| true") {
@@ -45,13 +50,14 @@ func TestCIDocs(t *testing.T) {
 				junit = true
 			}
 		}
-		if !certify || !upload || !junit {
-			t.Errorf("certify %v, upload report+junit always %v, publish junit %v", certify, upload, junit)
+		if !certify || !upload || !junit || !summary {
+			t.Errorf("certify %v, upload report+junit always %v, publish junit %v, summary.md to the job summary always %v", certify, upload, junit, summary)
 		}
 	})
 	t.Run("gitlab-ci", func(t *testing.T) {
 		var jobs map[string]struct {
 			Script       []string `yaml:"script"`
+			AfterScript  []string `yaml:"after_script"`
 			AllowFailure bool     `yaml:"allow_failure"`
 			Artifacts    struct {
 				When    string   `yaml:"when"`
@@ -70,8 +76,14 @@ func TestCIDocs(t *testing.T) {
 		if !strings.Contains(script, "originproof certify ") || strings.Contains(script, "|| true") || job.AllowFailure {
 			t.Errorf("the job must run certify and fail on its exit code: %q allow_failure=%v", script, job.AllowFailure)
 		}
-		if job.Artifacts.When != "always" || job.Artifacts.Reports.JUnit != "originproof-out/junit.xml" || !strings.Contains(strings.Join(job.Artifacts.Paths, " "), "report.html") {
+		if paths := strings.Join(job.Artifacts.Paths, " "); job.Artifacts.When != "always" || job.Artifacts.Reports.JUnit != "originproof-out/junit.xml" ||
+			!strings.Contains(paths, "report.html") || !strings.Contains(paths, "summary.md") {
 			t.Errorf("artifacts: %+v", job.Artifacts)
+		}
+		after := strings.Join(job.AfterScript, "\n")
+		if !strings.Contains(after, "cat originproof-out/summary.md") || !strings.Contains(after, "body@originproof-out/summary.md") ||
+			!strings.Contains(after, "/merge_requests/$CI_MERGE_REQUEST_IID/notes") {
+			t.Errorf("after_script must print summary.md and post it as a merge-request note: %q", after)
 		}
 	})
 }

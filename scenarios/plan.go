@@ -1,14 +1,11 @@
 package scenarios
 
 import (
-	"errors"
 	"fmt"
-	"io"
 	"math"
 	"time"
 
 	"github.com/originproof/originproof/loadgen"
-	"github.com/originproof/originproof/loadgen/latency"
 )
 
 // Window is one load phase's stretch of the run's schedule.
@@ -76,7 +73,7 @@ func (s *Scenario) Plan() (*LoadPlan, error) {
 	// Scheduled requests per window: sequence numbers whose intended time falls in it.
 	for i := range p.Windows {
 		w := &p.Windows[i]
-		w.Scheduled = p.seqBefore(w.End) - p.seqBefore(w.Start)
+		w.Scheduled = p.Schedule.Before(w.End) - p.Schedule.Before(w.Start)
 		if secs := (w.End - w.Start).Seconds(); secs > 0 {
 			w.AskedRate = float64(w.Scheduled) / secs
 		}
@@ -84,123 +81,19 @@ func (s *Scenario) Plan() (*LoadPlan, error) {
 	return p, nil
 }
 
-// ForShard is the plan as shard i of n runs it: the same phases over the
-// whole schedule (results.json numbers requests run-wide), with each
-// window's scheduled requests and asked rate those of the shard's share
-// (every n-th request, starting with request i−1). n ≤ 1: the plan itself.
-func (p *LoadPlan) ForShard(i, n int) *LoadPlan {
-	if n <= 1 {
-		return p
-	}
-	out := *p
-	out.Windows = append([]Window(nil), p.Windows...)
-	for k := range out.Windows {
-		w := &out.Windows[k]
-		w.Scheduled = congruent(p.seqBefore(w.Start), p.seqBefore(w.End), int64(i-1), int64(n))
-		if secs := (w.End - w.Start).Seconds(); secs > 0 {
-			w.AskedRate = float64(w.Scheduled) / secs
-		}
-	}
-	return &out
-}
-
-// congruent counts the integers in [lo, hi) equal to r modulo n.
-func congruent(lo, hi, r, n int64) int64 {
-	below := func(x int64) int64 { // how many in [0, x)
-		if x <= r {
-			return 0
-		}
-		return (x-r-1)/n + 1
-	}
-	return below(hi) - below(lo)
-}
-
-// seqBefore counts the requests intended strictly before offset t.
-func (p *LoadPlan) seqBefore(t time.Duration) int64 {
-	total := p.Schedule.Requests()
-	lo, hi := int64(0), total
-	for lo < hi {
-		mid := (lo + hi) / 2
-		at, ok := p.Schedule.Intended(uint64(mid))
-		if ok && at < t {
-			lo = mid + 1
-		} else {
-			hi = mid
-		}
-	}
-	return lo
-}
-
-// window returns the index of the window a sequence number belongs to.
-func (p *LoadPlan) window(seq uint64) int {
-	at, ok := p.Schedule.Intended(seq)
-	if !ok {
-		return len(p.Windows) - 1
-	}
+// Phases are the plan's windows as the load generator keeps them apart:
+// it measures each phase during the run (loadgen.Phases).
+func (p *LoadPlan) Phases() []loadgen.PhaseWindow {
+	out := make([]loadgen.PhaseWindow, len(p.Windows))
 	for i, w := range p.Windows {
-		if at < w.End {
-			return i
-		}
+		out[i] = loadgen.PhaseWindow{Name: w.Name, Kind: w.Kind, Start: loadgen.Duration(w.Start), End: loadgen.Duration(w.End)}
 	}
-	return len(p.Windows) - 1
+	return out
 }
 
-// PhaseStats is what one phase of a run measured.
-type PhaseStats struct {
-	Name                 string
-	Scheduled, Requests  int64
-	Errors               int64
-	Reused               int64
-	Handshake, Corrected *latency.Histogram
-	AskedRate, SentRate  float64
-	ErrorsByClass        map[loadgen.ErrorClass]int64
-	Identities           map[string]int64
-}
-
-// Stats reads results.json and attributes every request to its phase by
-// its sequence number (its intended send time), so a request that waited
-// is counted where the schedule put it.
-func (p *LoadPlan) Stats(dec loadgen.Decoder) ([]PhaseStats, error) {
-	out := make([]PhaseStats, len(p.Windows))
-	for i, w := range p.Windows {
-		out[i] = PhaseStats{Name: w.Name, Scheduled: w.Scheduled, AskedRate: w.AskedRate,
-			Handshake: latency.New(), Corrected: latency.New(), ErrorsByClass: map[loadgen.ErrorClass]int64{}, Identities: map[string]int64{}}
-	}
-	var rec loadgen.Record
-	for {
-		err := dec(&rec)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return out, err
-		}
-		i := p.window(rec.Seq)
-		st := &out[i]
-		st.Requests++
-		if rec.Failed() {
-			st.Errors++
-			st.ErrorsByClass[rec.Class()]++
-		} else if rec.Identity != "" {
-			st.Identities[rec.Identity]++
-		}
-		if rec.ConnReused {
-			st.Reused++
-		}
-		if rec.TLSHandshake > 0 {
-			st.Handshake.Record(rec.TLSHandshake)
-		}
-		if rec.LatencyCorrected > 0 {
-			st.Corrected.Record(rec.LatencyCorrected)
-		}
-	}
-	for i, w := range p.Windows {
-		if secs := (w.End - w.Start).Seconds(); secs > 0 {
-			out[i].SentRate = float64(out[i].Requests) / secs
-		}
-	}
-	return out, nil
-}
+// PhaseStats is what one phase of a run measured (the load generator's
+// account of it, Report.Phases).
+type PhaseStats = loadgen.PhaseStats
 
 // ThresholdOutcome is one limit and whether it held.
 type ThresholdOutcome struct {
@@ -242,17 +135,11 @@ func (s *Scenario) Evaluate(stats []PhaseStats) []ThresholdOutcome {
 }
 
 func mergeStats(stats []PhaseStats, phase string) PhaseStats {
-	m := PhaseStats{Name: phase, Handshake: latency.New(), Corrected: latency.New()}
-	for _, s := range stats {
-		if phase != "" && s.Name != phase {
-			continue
+	m := loadgen.NewPhaseStats(loadgen.PhaseWindow{Name: phase}, 0)
+	for i := range stats {
+		if phase == "" || stats[i].Name == phase {
+			m.Merge(&stats[i])
 		}
-		m.Scheduled += s.Scheduled
-		m.Requests += s.Requests
-		m.Errors += s.Errors
-		m.Reused += s.Reused
-		m.Handshake.Merge(s.Handshake)
-		m.Corrected.Merge(s.Corrected)
 	}
 	return m
 }

@@ -75,7 +75,8 @@ func TestMalformedScenarios(t *testing.T) {
 		{"empty file", "", "s.yaml: the file is empty: a scenario needs at least a target (see scenarios/smoke.yaml)"},
 		{"syntax", "target: [\n", "s.yaml:1:1: YAML syntax: did not find expected node content"},
 		{"unknown top-level field", ok + "tresholds: []\n", `s.yaml:3:1: unknown field "tresholds" (allowed: name, target, pki, policy, pooling, load, thresholds, cdn, distribution)`},
-		{"unknown nested field", "target: {url: 'https://o.test/', sni: x}\npki: {dir: pki}\n", `s.yaml:1:34: target: unknown field "sni" (allowed: url, server_name, connect_to, headers, path, server_roots)`},
+		{"unknown nested field", "target: {url: 'https://o.test/', sni: x}\npki: {dir: pki}\n", `s.yaml:1:34: target: unknown field "sni" (allowed: url, server_name, connect_to, headers, path, server_roots, server)`},
+		{"unknown server", "target: {url: 'https://o.test/', server: envoy}\npki: {dir: pki}\n", `s.yaml:1:42: target.server: "envoy" is not allowed (allowed: nginx, haproxy, apache, caddy)`},
 		{"missing target", "pki: {dir: pki}\n", `s.yaml:1:1: missing required field "target" in the scenario`},
 		{"missing url", "target: {path: /}\npki: {dir: pki}\n", `s.yaml:1:9: target: missing required field "url" in target`},
 		{"http url", "target: {url: 'http://o.test/'}\npki: {dir: pki}\n", `s.yaml:1:15: target.url: "http://o.test/": the origin must be an https:// URL (origin mTLS needs TLS)`},
@@ -178,32 +179,6 @@ func TestDryRunYAMLIsAScenario(t *testing.T) {
 	for _, want := range []string{"kind: steady\n          rate: 5\n          duration: 1s", "kind: ramp\n          from: 0\n          to: 9\n          duration: 1s"} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("dry-run YAML lacks %q:\n%s", want, out)
-		}
-	}
-}
-
-// TestPlanForShard: the shards' windows share out the whole plan's
-// scheduled requests exactly.
-func TestPlanForShard(t *testing.T) {
-	s, err := Parse([]byte("target: {url: https://o.test/}\npki: {generate: true}\nload:\n  phases:\n  - {kind: warm-up, rate: 7, duration: 3s}\n  - {kind: ramp, from: 5, to: 23, duration: 4s}\n  - {kind: idle-gap-storm, rate: 11, duration: 2s, gap: 6s}\n"), "s.yaml", Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	plan, err := s.Plan()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, n := range []int{1, 2, 3, 5} {
-		sum := make([]int64, len(plan.Windows))
-		for i := 1; i <= n; i++ {
-			for k, w := range plan.ForShard(i, n).Windows {
-				sum[k] += w.Scheduled
-			}
-		}
-		for k, w := range plan.Windows {
-			if sum[k] != w.Scheduled {
-				t.Errorf("%d shards, phase %s: %d scheduled in all, the whole plan %d", n, w.Name, sum[k], w.Scheduled)
-			}
 		}
 	}
 }

@@ -57,6 +57,7 @@ type Target struct {
 	Headers     map[string]string `yaml:"headers" desc:"origin custom headers CloudFront adds to every request"`
 	Path        string            `yaml:"path" default:"/" desc:"path requested by every probe and load request (a distribution's OriginPath goes before it, as CloudFront puts it)"`
 	ServerRoots string            `yaml:"server_roots" desc:"file of roots that verify the origin's server certificate, or 'system' (default: the PKI's server root)"`
+	Server      *string           `yaml:"server" enum:"nginx,haproxy,apache,caddy" desc:"the origin's server program: the report shows its recipe's setting beside each failed check (default: guessed from the Server header)"`
 }
 
 // PKI says where client identities come from: exactly one of dir, generate,

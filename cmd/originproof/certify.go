@@ -18,7 +18,7 @@ func init() { register("certify", newCertifyCmd) }
 
 func newCertifyCmd() *cobra.Command {
 	var (
-		out             string
+		out, server     string
 		dryRun, verbose bool
 		shards          shardFlags
 		dist            distFlags
@@ -39,8 +39,9 @@ any traffic is sent. --dry-run prints the resolved plan, every default filled in
 distribution: and cdn: keys ('originproof scenario init --from-cloudfront FILE'
 writes a scenario from a distribution config).
 
-Writes under --out: summary.json, junit.xml (checks and thresholds as
-testcases), results.json, run.json, latency.hlog.
+Writes under --out: summary.json, summary.md (for CI job pages), junit.xml
+(checks and thresholds as testcases), results.json, run.json, latency.hlog
+and report.html.
 Exit codes: 0 pass, 1 fail, 2 bad scenario or input, 3 inconclusive.
 
 On several machines (e.g. a Kubernetes Indexed Job, see 'originproof kube
@@ -78,8 +79,14 @@ what one certify writes and exits with the gate's verdict.`,
 			if verbose {
 				ginkgo = cmd.ErrOrStderr()
 			}
-			_, err = runCertify(cmd, s, certify.Options{Out: out, Source: args[0], Verbose: ginkgo,
-				Shard: shard, StartAt: startAt, StartTolerance: shards.tolerance, Waiting: waiting(cmd.ErrOrStderr(), "certify")})
+			o := certify.Options{Out: out, Source: args[0], Verbose: ginkgo,
+				Shard: shard, StartAt: startAt, StartTolerance: shards.tolerance, Waiting: waiting(cmd.ErrOrStderr(), "certify")}
+			if server != "" {
+				if o.Server, err = checks.ParseServer(server); err != nil {
+					return usageError("certify: --server %v", err)
+				}
+			}
+			_, err = runCertify(cmd, s, o)
 			return err
 		},
 	}
@@ -88,6 +95,7 @@ what one certify writes and exits with the gate's verdict.`,
 	cmd.Flags().BoolVar(&verbose, "verbose", false, "show Ginkgo's progress on stderr")
 	shards.register(cmd.Flags())
 	dist.register(cmd.Flags())
+	cmd.Flags().StringVar(&server, "server", "", serverFlagHelp+" (instead of the scenario's target.server)")
 	return cmd
 }
 

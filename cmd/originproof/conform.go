@@ -22,7 +22,7 @@ type conformFlags struct {
 	targetFlags
 	expectPin, expectCRL, verbose bool
 	rotationPhase, failOn         string
-	labelFilter                   string
+	labelFilter, server           string
 	keepalive, idleBound, timeout time.Duration
 	cfCert, cfKey, cfChain        string
 }
@@ -49,8 +49,10 @@ OriginSslProtocols, OriginKeepaliveTimeout measured against the origin,
 features unsupported with origin mTLS); its custom headers are sent (their
 values never reach an output). --cdn models another CDN's edges.
 
-Writes under --out: summary.json, junit.xml (one testcase per check id) and
-report.html (self-contained).
+Writes under --out: summary.json, summary.md (for CI job pages), junit.xml
+(one testcase per check id) and report.html (self-contained). With --server
+(or a Server header that names one) the report shows, beside each failed
+check, the setting of that server's recipe in docs/origins.md.
 Exit codes: 0 pass, 1 fail (or a warning with --fail-on warn), 2 bad input,
 3 inconclusive (target unreachable, the good certificate refused for a reason
 the harness cannot attribute, interrupted).`,
@@ -74,8 +76,12 @@ the harness cannot attribute, interrupted).`,
 	fl.StringVar(&f.labelFilter, "label-filter", "", "select check groups (Ginkgo label filter), e.g. 'chain || validity'")
 	fl.StringVar(&f.failOn, "fail-on", "fail", "fail (only failed musts fail) or warn (failed shoulds fail too)")
 	fl.BoolVar(&f.verbose, "verbose", false, "show Ginkgo's progress on stderr")
+	fl.StringVar(&f.server, "server", "", serverFlagHelp)
 	return cmd
 }
+
+// serverFlagHelp describes --server (conform and certify).
+const serverFlagHelp = "the origin's server program, nginx|haproxy|apache|caddy: the report shows its recipe's setting beside each failed check (default: guessed from the Server header)"
 
 // conformConfig validates the flags into a conformance configuration.
 func conformConfig(cmd *cobra.Command, f *conformFlags) (conformance.Config, error) {
@@ -115,6 +121,11 @@ func conformConfig(cmd *cobra.Command, f *conformFlags) (conformance.Config, err
 		}
 		if cfg.CloudFrontCert, err = clientcert.Load(f.cfCert, f.cfKey, f.cfChain); err != nil {
 			return cfg, usageError("conform: --cloudfront-cert: %v", err)
+		}
+	}
+	if f.server != "" {
+		if cfg.Server, err = checks.ParseServer(f.server); err != nil {
+			return cfg, usageError("conform: --server %v", err)
 		}
 	}
 	if f.verbose {

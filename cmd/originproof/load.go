@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -63,16 +62,17 @@ written to an output), and distribution.read-timeout judges time to first
 byte p99.9 against OriginReadTimeout. With --cdn another CDN's defaults,
 ranges and request headers apply.
 
-Writes under --out: summary.json (the load section), results.json (Vegeta JSON
-result lines plus per-request fields: 'vegeta report' reads it), run.json
-(resolved configuration, version, machine) and latency.hlog (HdrHistogram
+Writes under --out: summary.json (the load section; per phase when --arrival
+has several segments), summary.md (for CI job pages), results.json (Vegeta
+JSON result lines plus per-request fields: 'vegeta report' reads it), run.json
+(resolved configuration, version, machine), latency.hlog (HdrHistogram
 interval log) and report.html. Exit 0 when every request succeeded, 1 when any failed,
 2 on bad input, 3 when the target was unreachable or the run interrupted.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return runLoad(cmd, &f) },
 	}
 	fl := cmd.Flags()
-	f.register(fl, "summary.json, results.json, run.json, latency.hlog and report.html")
+	f.register(fl, "summary.json, summary.md, results.json, run.json, latency.hlog and report.html")
 	fl.StringVar(&f.identity, "identity", "chain.valid", "client identity (a check id under the PKI's clients/) or 'none'")
 	fl.StringVar(&f.reuse, "reuse", "on", "on|off: off makes every request a fresh connection and handshake")
 	fl.StringVar(&f.resumption, "resumption", "on", "on|off: TLS session resumption per pop")
@@ -199,7 +199,7 @@ func runLoad(cmd *cobra.Command, f *loadFlags) error {
 	}
 	sum := certify.LoadSummary(&rep.Summary, version, rep.Started, rep.Ended)
 	certify.JudgeLoadWithDistribution(sum, f.target.Distribution)
-	writeErr := sum.WriteFile(filepath.Join(f.out, loadgen.SummaryFile))
+	writeErr := reports.WriteSummary(f.out, sum)
 	if writeErr == nil {
 		_, writeErr = reports.RenderDir(f.out)
 	}

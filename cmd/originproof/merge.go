@@ -35,8 +35,12 @@ histograms. Shard i's pop p becomes pop (i-1)*pops+p, so every pool stays
 distinct. Shards must be of one run: same target, schedule and load model,
 run at overlapping times.
 
-Writes under --out: summary.json, results.json, latency.hlog, run.json (the
-merged configuration and the shards it was made of) and report.html.`,
+Each phase of the run (the segments of a multi-segment --arrival) is
+recomputed from the merged results.
+
+Writes under --out: summary.json, summary.md (for CI job pages), results.json,
+latency.hlog, run.json (the merged configuration and the shards it was made
+of) and report.html.`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return runMerge(cmd, out, args, allowMissing) },
 	}

@@ -66,6 +66,9 @@ type Config struct {
 	LabelFilter string
 	// Overrides change severities per check id.
 	Overrides map[string]Override
+	// Server is the origin's server program (--server, the scenario's
+	// target.server); "" to guess it from the Server header.
+	Server checks.Server
 	// Version is the tool version written into the summary.
 	Version string
 	// Log receives progress and Ginkgo's own output (discarded when nil).

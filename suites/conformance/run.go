@@ -257,6 +257,7 @@ func (s *state) fill(sum *reports.Summary) {
 		}
 		sum.Checks = append(sum.Checks, rc)
 	}
+	sum.SetServer(s.cfg.Server, b.Server)
 	sum.Finished = time.Now().UTC()
 	sum.Decide(s.cfg.FailOnWarn)
 }

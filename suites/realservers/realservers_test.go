@@ -258,10 +258,18 @@ func TestMatrix(t *testing.T) {
 			if layer != row.RejectLayer {
 				t.Errorf("chain.untrusted-root rejected at %q, want %q", layer, row.RejectLayer)
 			}
+			// The server is guessed from its Server header (HAProxy sends none).
+			want := guessedServer[row.Server]
+			if got := r.sum.Server; (want == "" && got != nil && got.Name != "") || (want != "" && (got == nil || got.Name != want || !got.Guessed)) {
+				t.Errorf("server %+v, want %q guessed from the Server header", got, want)
+			}
 		})
 	}
 	t.Log(table.String())
 }
+
+// guessedServer is the recipe each server's Server header names.
+var guessedServer = map[string]checks.Server{"nginx": checks.Nginx, "haproxy": "", "apache2": checks.Apache, "caddy": checks.Caddy}
 
 func sorted(s []string) []string { return slices.Sorted(slices.Values(s)) }
 
