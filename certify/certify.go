@@ -102,6 +102,7 @@ func run(ctx context.Context, s *scenarios.Scenario, o Options) (*reports.Summar
 	}
 	cfg := ConformanceConfig(ep, pki, o.Version)
 	cfg.ExpectIdentityPin, cfg.ExpectCRL, cfg.RotationPhase = s.Policy.ExpectIdentityPin, s.Policy.ExpectCRL, s.Policy.RotationPhase
+	cfg.SiblingSNI, cfg.PKIDir = s.Policy.SiblingSNI, pkiDir
 	cfg.Keepalive, cfg.FailOnWarn, cfg.LabelFilter = s.Pooling.Keepalive.Duration, s.Policy.FailOn == "warn", s.Policy.LabelFilter
 	cfg.Log = o.Verbose
 	if c := s.Policy.CloudFrontCert; c != nil {

@@ -21,6 +21,7 @@ type conformFlags struct {
 	targetFlags
 	expectPin, expectCRL, verbose bool
 	rotationPhase, failOn         string
+	siblingSNI                    string
 	labelFilter                   string
 	keepalive, idleBound, timeout time.Duration
 	cfCert, cfKey, cfChain        string
@@ -55,8 +56,9 @@ the harness cannot attribute, interrupted).`,
 	}
 	fl := cmd.Flags()
 	f.register(fl, "summary.json, junit.xml and report.html")
-	fl.BoolVar(&f.expectPin, "expect-identity-pin", false, "the origin pins the CloudFront identity: identity.wrong-identity becomes must")
-	fl.BoolVar(&f.expectCRL, "expect-crl", false, "the origin checks CRLs: revocation.revoked-leaf becomes must")
+	fl.BoolVar(&f.expectPin, "expect-identity-pin", false, "the origin pins the CloudFront identity: identity.wrong-identity and the identity.lookalike-* checks become must")
+	fl.BoolVar(&f.expectCRL, "expect-crl", false, "the origin checks CRLs: revocation.revoked-leaf and revocation.revoked-intermediate become must")
+	fl.StringVar(&f.siblingSNI, "sibling-sni", "", "another name the origin's address serves: cross-host resumption is probed from it and resumption.cross-host becomes must")
 	fl.StringVar(&f.rotationPhase, "rotation-phase", conformance.PhaseOverlap, "overlap (both roots trusted) or post (current root retired)")
 	fl.DurationVar(&f.keepalive, "keepalive", cloudfront.KeepaliveTimeout.Default, "CloudFront's origin keep-alive timeout, "+cloudfront.KeepaliveTimeout.Help())
 	fl.DurationVar(&f.idleBound, "idle-bound", conformance.DefaultIdleBound, "how long to wait for the origin to close an idle connection")
@@ -97,6 +99,7 @@ func conformConfig(cmd *cobra.Command, f *conformFlags) (conformance.Config, err
 	ep.Timeout = f.timeout
 	cfg := certify.ConformanceConfig(ep, pki, version)
 	cfg.ExpectIdentityPin, cfg.ExpectCRL, cfg.RotationPhase = f.expectPin, f.expectCRL, f.rotationPhase
+	cfg.SiblingSNI, cfg.PKIDir = f.siblingSNI, f.pki
 	cfg.Keepalive, cfg.IdleBound, cfg.FailOnWarn, cfg.LabelFilter = f.keepalive, f.idleBound, f.failOn == "warn", f.labelFilter
 	if f.cfCert != "" || f.cfKey != "" || f.cfChain != "" {
 		if f.cfCert == "" || f.cfKey == "" {

@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"strings"
 	"time"
 
 	"github.com/originproof/originproof/checks"
@@ -49,6 +51,13 @@ type Config struct {
 	ExpectIdentityPin bool
 	// ExpectCRL makes the checks of checks.ExpectCRL musts.
 	ExpectCRL bool
+	// SiblingSNI is another name the origin's address serves: cross-host
+	// resumption is probed from it and is a must (DefaultSiblingSNI, a
+	// name the origin does not serve, when empty: it reaches the default host).
+	SiblingSNI string
+	// PKIDir is the directory PKI was loaded from; the overlap phase keeps a
+	// session there for the post phase (resumption.after-rotation).
+	PKIDir string
 	// RotationPhase is overlap (both roots trusted) or post (current root retired).
 	RotationPhase string
 	// Keepalive is CloudFront's origin keep-alive timeout (its default when zero).
@@ -70,6 +79,11 @@ type Config struct {
 	// Log receives progress and Ginkgo's own output (discarded when nil).
 	Log io.Writer
 }
+
+// DefaultSiblingSNI is the server name cross-host resumption is probed
+// from when the user names no sibling: no origin serves it, so it reaches
+// the origin's default host.
+const DefaultSiblingSNI = "originproof-sibling.invalid"
 
 // Defaults for the bounded probes.
 const (
@@ -106,6 +120,9 @@ func (c *Config) validate() error {
 	if c.ShortLived == 0 {
 		c.ShortLived = DefaultShortLived
 	}
+	if err := c.checkSibling(); err != nil {
+		return err
+	}
 	if c.ServerRoots == nil {
 		c.ServerRoots = c.PKI.ServerRootPool()
 		c.ServerRootsName = "pki"
@@ -125,6 +142,28 @@ func (c *Config) validate() error {
 		c.Log = io.Discard
 	}
 	return nil
+}
+
+// checkSibling checks the sibling name: a DNS name other than the origin's.
+func (c *Config) checkSibling() error {
+	n := c.SiblingSNI
+	switch {
+	case n == "":
+		return nil
+	case net.ParseIP(n) != nil || strings.ContainsAny(n, "/: ") || strings.HasPrefix(n, ".") || strings.HasSuffix(n, "."):
+		return fmt.Errorf("conformance: sibling SNI %q: want a DNS name (CloudFront sends names, never addresses)", n)
+	case strings.EqualFold(n, c.Target.ServerName):
+		return fmt.Errorf("conformance: sibling SNI %q is the origin's own server name: name another host the address serves", n)
+	}
+	return nil
+}
+
+// siblingSNI is the name cross-host resumption is probed from.
+func (c *Config) siblingSNI() string {
+	if c.SiblingSNI != "" {
+		return c.SiblingSNI
+	}
+	return DefaultSiblingSNI
 }
 
 // goodIdentity is the baseline identity: chain.valid, or in the post phase

@@ -173,6 +173,9 @@ func (s *state) summaryBase() *reports.Summary {
 		"keepalive": s.cfg.Keepalive.String(), "idle_bound": s.cfg.IdleBound.String(), "label_filter": s.cfg.LabelFilter,
 		"fail_on_warn": s.cfg.FailOnWarn, "cloudfront_identity": s.cfg.PKI.CloudFrontIdentity,
 	}
+	if s.cfg.SiblingSNI != "" {
+		sum.Config["sibling_sni"] = s.cfg.SiblingSNI
+	}
 	if len(s.cfg.Target.Headers) > 0 {
 		var names []string
 		for k := range s.cfg.Target.Headers {

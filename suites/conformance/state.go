@@ -74,7 +74,8 @@ func (s *state) severity(c checks.Check) (checks.Severity, string) {
 	}
 	switch {
 	case c.MustWith == checks.ExpectIdentityPin && s.cfg.ExpectIdentityPin,
-		c.MustWith == checks.ExpectCRL && s.cfg.ExpectCRL:
+		c.MustWith == checks.ExpectCRL && s.cfg.ExpectCRL,
+		c.MustWith == checks.SiblingSNI && s.cfg.SiblingSNI != "":
 		return checks.Must, "must with --" + string(c.MustWith)
 	}
 	return c.Severity, ""
