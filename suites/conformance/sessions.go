@@ -117,11 +117,15 @@ func (s *state) crossHost(id *fixtures.Identity) outcome {
 		return outcome{finding: true, observed: "served on the session made with " + sibling.ServerName,
 			detail: "the origin resumed a session another of its hosts made and served the request: its virtual hosts share session tickets or cache and it does not re-check on resumption"}
 	}
-	return outcome{observed: v.Observed + resumedOrFull(resumed), layer: v.Layer, alert: second.Alert}
+	return outcome{observed: v.Observed + how(second), layer: v.Layer, alert: second.Alert}
 }
 
-func resumedOrFull(resumed bool) string {
-	if resumed {
+// how says whether a probe's handshake resumed the session it offered.
+func how(r probe.Result) string {
+	switch {
+	case r.State == nil:
+		return " (handshake not completed)"
+	case r.State.DidResume:
 		return " (resumed session)"
 	}
 	return " (full handshake)"
@@ -183,7 +187,7 @@ func (s *state) resumeRotationSession() outcome {
 	case v.Accepted:
 		return outcome{status: checks.StatusSkip, observed: "not judged", detail: "the retired root's certificate is accepted in a full handshake: the root is not retired (see rotation.retired-rejected)"}
 	}
-	return outcome{observed: fmt.Sprintf("session saved %v ago: %s%s", age, v.Observed, resumedOrFull(resumed)), layer: v.Layer, alert: r.Alert}
+	return outcome{observed: fmt.Sprintf("session saved %v ago: %s%s", age, v.Observed, how(r)), layer: v.Layer, alert: r.Alert}
 }
 
 // writeSession writes a saved session 0600, whole or not at all (runs
