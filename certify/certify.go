@@ -100,6 +100,9 @@ func run(ctx context.Context, s *scenarios.Scenario, o Options) (*reports.Summar
 	if err != nil {
 		return nil, err
 	}
+	if err := conformance.ValidateSiblingSNI(s.Policy.SiblingSNI, ep.ServerName); err != nil {
+		return nil, inputErr("policy.sibling_sni", "%v", err)
+	}
 	cfg := ConformanceConfig(ep, pki, o.Version)
 	cfg.ExpectIdentityPin, cfg.ExpectCRL, cfg.RotationPhase = s.Policy.ExpectIdentityPin, s.Policy.ExpectCRL, s.Policy.RotationPhase
 	cfg.SiblingSNI, cfg.PKIDir = s.Policy.SiblingSNI, pkiDir

@@ -96,6 +96,9 @@ func conformConfig(cmd *cobra.Command, f *conformFlags) (conformance.Config, err
 	if err := conformance.ValidateLabelFilter(f.labelFilter); err != nil {
 		return conformance.Config{}, usageError("conform: --label-filter: %v", err)
 	}
+	if err := conformance.ValidateSiblingSNI(f.siblingSNI, ep.ServerName); err != nil {
+		return conformance.Config{}, usageError("conform: --sibling-sni %v", err)
+	}
 	ep.Timeout = f.timeout
 	cfg := certify.ConformanceConfig(ep, pki, version)
 	cfg.ExpectIdentityPin, cfg.ExpectCRL, cfg.RotationPhase = f.expectPin, f.expectCRL, f.rotationPhase

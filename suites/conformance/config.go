@@ -120,8 +120,8 @@ func (c *Config) validate() error {
 	if c.ShortLived == 0 {
 		c.ShortLived = DefaultShortLived
 	}
-	if err := c.checkSibling(); err != nil {
-		return err
+	if err := ValidateSiblingSNI(c.SiblingSNI, c.Target.ServerName); err != nil {
+		return fmt.Errorf("conformance: sibling SNI %w", err)
 	}
 	if c.ServerRoots == nil {
 		c.ServerRoots = c.PKI.ServerRootPool()
@@ -144,16 +144,16 @@ func (c *Config) validate() error {
 	return nil
 }
 
-// checkSibling checks the sibling name: a DNS name other than the origin's.
-func (c *Config) checkSibling() error {
-	n := c.SiblingSNI
+// ValidateSiblingSNI checks a sibling name ("" for none) against the
+// origin's server name: a DNS name, and another one.
+func ValidateSiblingSNI(name, serverName string) error {
 	switch {
-	case n == "":
+	case name == "":
 		return nil
-	case net.ParseIP(n) != nil || strings.ContainsAny(n, "/: ") || strings.HasPrefix(n, ".") || strings.HasSuffix(n, "."):
-		return fmt.Errorf("conformance: sibling SNI %q: want a DNS name (CloudFront sends names, never addresses)", n)
-	case strings.EqualFold(n, c.Target.ServerName):
-		return fmt.Errorf("conformance: sibling SNI %q is the origin's own server name: name another host the address serves", n)
+	case net.ParseIP(name) != nil || strings.ContainsAny(name, "/: ") || strings.HasPrefix(name, ".") || strings.HasSuffix(name, "."):
+		return fmt.Errorf("%q: want a DNS name (a TLS client sends names as SNI, never addresses)", name)
+	case strings.EqualFold(name, serverName):
+		return fmt.Errorf("%q is the origin's own server name: name another host its address serves", name)
 	}
 	return nil
 }
