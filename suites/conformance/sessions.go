@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -82,20 +83,14 @@ var _ = Describe("resumption across hosts and rotations", Label("resumption"), f
 // When the origin lets id in with a full handshake too, the fault is
 // another check's (client-auth.required, chain.untrusted-root): not judged.
 func (s *state) crossHost(id *fixtures.Identity) outcome {
-	opts := func(cache *probe.SessionCache) probe.Options {
-		o := probe.Options{}
-		if cache != nil {
-			o.SessionCache = cache
-		}
-		if id != nil {
-			c := id.TLSCertificate()
-			o.Cert = &c
-		}
-		return o
+	var cert *tls.Certificate
+	if id != nil {
+		c := id.TLSCertificate()
+		cert = &c
 	}
 	direct := s.noCert
 	if id != nil {
-		direct = probe.Do(s.ctx, s.cfg.Target, opts(nil))
+		direct = probe.Do(s.ctx, s.cfg.Target, probe.Options{Cert: cert})
 	}
 	if v := probe.Judge(direct, s.baseline); v.Accepted {
 		return outcome{observed: "not judged: let in with a full handshake too (" + v.Observed + ")", layer: checks.LayerNone}
@@ -103,13 +98,11 @@ func (s *state) crossHost(id *fixtures.Identity) outcome {
 	sibling := s.cfg.Target
 	sibling.ServerName, sibling.Host = s.cfg.siblingSNI(), s.cfg.siblingSNI()
 	cache := &probe.SessionCache{}
-	first := probe.Do(s.ctx, sibling, opts(cache))
+	first := probe.Do(s.ctx, sibling, probe.Options{Cert: cert, SessionCache: cache})
 	if !cache.Has() {
 		return outcome{observed: "no session from " + sibling.ServerName + " (" + first.Describe() + ")", layer: layerOf(first), alert: first.Alert}
 	}
-	second := probe.Do(s.ctx, s.cfg.Target, opts(cache))
-	v := probe.Judge(second, s.baseline)
-	resumed := second.State != nil && second.State.DidResume
+	second, v, resumed := s.offer(s.cfg.Target, cert, cache)
 	switch {
 	case v.Err != nil:
 		return outcome{status: checks.StatusError, observed: v.Observed}
@@ -174,9 +167,7 @@ func (s *state) resumeRotationSession() outcome {
 		return outcome{status: checks.StatusError, observed: err.Error()}
 	}
 	c := s.cfg.PKI.Identity("chain.valid").TLSCertificate()
-	r := probe.Do(s.ctx, s.cfg.Target, probe.Options{Cert: &c, SessionCache: cache})
-	v := probe.Judge(r, s.baseline)
-	resumed := r.State != nil && r.State.DidResume
+	r, v, resumed := s.offer(s.cfg.Target, &c, cache)
 	age := time.Since(saved.Saved).Round(time.Second)
 	switch {
 	case v.Err != nil:
