@@ -122,9 +122,13 @@ func run(ctx context.Context, s *scenarios.Scenario, o Options) (*reports.Summar
 	if err != nil {
 		return nil, err
 	}
+	if err := conformance.ValidateSiblingSNI(s.Policy.SiblingSNI, ep.ServerName); err != nil {
+		return nil, inputErr("policy.sibling_sni", "%v", err)
+	}
 	cfg := ConformanceConfig(ep, pki, o.Version)
 	cfg.Distribution = dist
 	cfg.ExpectIdentityPin, cfg.ExpectCRL, cfg.RotationPhase = s.Policy.ExpectIdentityPin, s.Policy.ExpectCRL, s.Policy.RotationPhase
+	cfg.SiblingSNI, cfg.PKIDir = s.Policy.SiblingSNI, pkiDir
 	cfg.Keepalive, cfg.FailOnWarn, cfg.LabelFilter = s.Pooling.Keepalive.Duration, s.Policy.FailOn == "warn", s.Policy.LabelFilter
 	cfg.Log = o.Verbose
 	if s.Target.Server != nil {

@@ -17,8 +17,8 @@ func Markdown() []byte {
 	fmt.Fprintf(&b, "%d checks in %d groups. Check ids are stable: CI pipelines and severity overrides name them.\n", len(Catalogue), len(Groups()))
 	b.WriteString("A failed **must** fails the verdict; a failed **should** warns (it fails with `--fail-on warn`);\n")
 	b.WriteString("**info** never fails. Policies make some shoulds musts:\n\n")
-	for _, p := range []Policy{ExpectIdentityPin, ExpectCRL} {
-		fmt.Fprintf(&b, "- `--%s` (scenario `policy.%s`): %s\n", p, strings.ReplaceAll(string(p), "-", "_"), codeList(MadeMust(p)))
+	for _, p := range Policies {
+		fmt.Fprintf(&b, "- `%s` (scenario `policy.%s`): %s\n", p.Flag(), strings.ReplaceAll(string(p), "-", "_"), codeList(MadeMust(p)))
 	}
 	for _, g := range Groups() {
 		fmt.Fprintf(&b, "\n## %s\n\n", g)
@@ -29,7 +29,7 @@ func Markdown() []byte {
 			}
 			sev := string(c.Severity)
 			if c.MustWith != "" {
-				sev += fmt.Sprintf(" (must with `--%s`)", c.MustWith)
+				sev += fmt.Sprintf(" (must with `%s`)", c.MustWith.Flag())
 			}
 			fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s |\n", c.ID, sev, cell(c.Expected), cell(c.Rule), cell(c.Fix))
 		}

@@ -104,6 +104,9 @@ var (
 	fixProtocol  = []string{"protocol.legacy-refused", "protocol.cloudfront-compatible"}
 	fixStrength  = []string{"strength.rsa-1024", "strength.sha1-signature"}
 	fixUsage     = []string{"usage.no-eku", "usage.leaf-is-ca"}
+	fixChain     = []string{"chain.intermediate-no-basic-constraints", "usage.intermediate-eku", "validity.root-expired"}
+	fixIdentity  = []string{"identity.wrong-identity", "identity.lookalike-der-in-subject", "identity.lookalike-dn-comma", "identity.lookalike-multi-value-rdn",
+		"identity.lookalike-uri-san", "identity.lookalike-email-san", "identity.lookalike-suffix", "identity.lookalike-prefix"}
 )
 
 func ids(lists ...[]string) []string {
@@ -121,6 +124,8 @@ const (
 	longerIdle    = "longer than CloudFront's origin keep-alive (5 s by default, up to 180 s)"
 	noSecLevel0   = "and no @SECLEVEL=0 in the cipher list: it also admits RSA-1024 client keys and SHA-1 signatures"
 	noOpenSSLFix  = "OpenSSL has no setting against it: the defence is a CA that does not issue such certificates (a should: it warns)"
+	wholeDN       = "with your CloudFront certificate's subject: no SAN variable in this version, so the whole subject DN, compared exactly; a certificate the CA issues to someone else with the same subject would pass, so let the CA issue that subject to CloudFront's certificate only"
+	issuerPin     = "the intermediates that issue the CloudFront certificate, by name: Go accepts RSA-1024 and revoked intermediates, so any other CA under the roots gets 403"
 	fullChainNote = "the file holds the leaf, then the intermediate"
 )
 
@@ -137,8 +142,9 @@ var recipes = map[Server][]recipe{
 		{[]string{"chain.too-deep"}, "ssl_verify_depth 1;", "OpenSSL does not count the trust anchor: depth 1 = leaf + one intermediate"},
 		{fixStrength, "ssl_protocols TLSv1.2 TLSv1.3;", noSecLevel0},
 		{fixProtocol, "ssl_protocols TLSv1.2 TLSv1.3;", "TLS 1.2 and 1.3, nothing older"},
-		{[]string{"identity.wrong-identity"}, "", "nginx 1.22 has no variable for the client certificate's SAN: pin the CloudFront identity in front of nginx or in the application, or use an nginx with a SAN variable"},
-		{[]string{"revocation.revoked-leaf"}, "ssl_crl /etc/origin/client-crl.pem;", "one CRL for every CA of every trusted chain, kept fresh"},
+		{fixIdentity, "if ($ssl_client_s_dn != \"CN=cloudfront-client.originproof.test,O=originproof test PKI\") {\nreturn 403;", wholeDN},
+		{[]string{"revocation.revoked-leaf", "revocation.revoked-intermediate"}, "ssl_crl /etc/origin/client-crl.pem;", "one CRL for every CA of every trusted chain, kept fresh: nginx checks the whole chain"},
+		{[]string{"strength.rsa-1024-intermediate"}, "ssl_protocols TLSv1.2 TLSv1.3;", noSecLevel0},
 		{[]string{"resumption.after-expiry"}, "ssl_session_cache off;\nssl_session_tickets off;", "a resumed session keeps the verify result of its full handshake"},
 		{fixKeepalive, "keepalive_timeout 65s;", longerIdle},
 		{[]string{"server-cert.complete-chain"}, "ssl_certificate     /etc/origin/server.crt;", fullChainNote},
@@ -149,13 +155,13 @@ var recipes = map[Server][]recipe{
 	HAProxy: {
 		{[]string{"client-auth.required", "client-auth.in-initial-handshake"}, "verify required", "on the bind line"},
 		{[]string{"chain.valid", "cloudfront-cert.accepted", "chain.missing-intermediate"}, "ca-file /etc/origin/client-ca-bundle.pem", rootsOnly + " (on the bind line)"},
-		{ids(fixTrust, fixVerify), "ca-file /etc/origin/client-ca-bundle.pem verify required", "on the bind line, without crt-ignore-err or ca-ignore-err: they let any chain through"},
+		{ids(fixTrust, fixVerify, fixChain, []string{"usage.ku-no-digital-signature"}), "ca-file /etc/origin/client-ca-bundle.pem verify required", "on the bind line, without crt-ignore-err or ca-ignore-err: they let any chain through"},
 		{[]string{"chain.too-deep"}, "", "HAProxy 2.6 has no verify-depth setting (OpenSSL's default of 100): the warning stays"},
-		{fixStrength, "ssl-min-ver TLSv1.2 ssl-max-ver TLSv1.3", noSecLevel0 + "; and no crt-ignore-err or ca-ignore-err"},
+		{ids(fixStrength, []string{"strength.rsa-1024-intermediate"}), "ssl-min-ver TLSv1.2 ssl-max-ver TLSv1.3", noSecLevel0 + "; and no crt-ignore-err or ca-ignore-err"},
 		{fixProtocol, "ssl-min-ver TLSv1.2 ssl-max-ver TLSv1.3", "on the bind line"},
-		{[]string{"identity.wrong-identity"}, "http-request deny status 403 unless { ssl_c_der,hex -m sub 8222636C6F756466726F6E742D636C69656E742E6F726967696E70726F6F662E74657374 }",
-			"HAProxy 2.6 has no fetch for the SAN: search the leaf's DER for the identity's encoded dNSName (82, the length, the name's bytes, in upper-case hex)"},
-		{[]string{"revocation.revoked-leaf"}, "crl-file /etc/origin/client-crl.pem", "on the bind line: one CRL for every CA of every trusted chain"},
+		{fixIdentity, "http-request deny status 403 unless { ssl_c_s_dn(,0,rfc2253) -m str \"CN=cloudfront-client.originproof.test,O=originproof test PKI\" }",
+			wholeDN + " (never a substring of the certificate's DER: a subject attribute can carry the SAN's bytes)"},
+		{[]string{"revocation.revoked-leaf", "revocation.revoked-intermediate"}, "crl-file /etc/origin/client-crl.pem", "on the bind line: one CRL for every CA of every trusted chain"},
 		{[]string{"resumption.after-expiry"}, "tune.ssl.cachesize 0\nno-tls-tickets", "no session cache (global) and no tickets (on the bind line)"},
 		{fixKeepalive, "timeout http-keep-alive 65s", longerIdle},
 		{[]string{"server-cert.complete-chain"}, "crt /etc/origin/server.pem", "the leaf, the intermediate and the key in one file"},
@@ -171,10 +177,10 @@ var recipes = map[Server][]recipe{
 		{fixVerify, "SSLVerifyClient require", "verification on: mod_ssl refuses the chain with a TLS alert"},
 		{[]string{"chain.missing-intermediate"}, "SSLCACertificateFile /etc/origin/client-ca-bundle.pem", rootsOnly + "; never the intermediate"},
 		{[]string{"chain.too-deep"}, "SSLVerifyDepth 2", "mod_ssl counts the root: depth 2 = leaf, intermediate, root"},
-		{fixStrength, "SSLProtocol -all +TLSv1.2 +TLSv1.3", noSecLevel0},
+		{ids(fixStrength, []string{"strength.rsa-1024-intermediate"}), "SSLProtocol -all +TLSv1.2 +TLSv1.3", noSecLevel0},
 		{fixProtocol, "SSLProtocol -all +TLSv1.2 +TLSv1.3", "TLS 1.2 and 1.3, nothing older"},
-		{[]string{"identity.wrong-identity"}, `Require expr "%{SSL_CLIENT_SAN_DNS_0} == 'cloudfront-client.originproof.test'"`, "in the <Directory> of the protected content, with your CloudFront identity"},
-		{[]string{"revocation.revoked-leaf"}, "SSLCARevocationFile /etc/origin/client-crl.pem\nSSLCARevocationCheck chain", "one CRL for every CA of every trusted chain, kept fresh"},
+		{fixIdentity, `Require expr "%{SSL_CLIENT_SAN_DNS_0} == 'cloudfront-client.originproof.test'"`, "in the <Directory> of the protected content, with your CloudFront identity: the first DNS SAN, compared exactly"},
+		{[]string{"revocation.revoked-leaf", "revocation.revoked-intermediate"}, "SSLCARevocationFile /etc/origin/client-crl.pem\nSSLCARevocationCheck chain", "one CRL for every CA of every trusted chain, kept fresh; chain, not leaf: leaf lets a revoked intermediate through"},
 		{[]string{"resumption.after-expiry"}, "SSLSessionCache none\nSSLSessionTickets off", "a resumed session keeps the verify result of its full handshake"},
 		{fixKeepalive, "KeepAlive On\nKeepAliveTimeout 65", longerIdle},
 		{[]string{"server-cert.complete-chain"}, "SSLCertificateFile /etc/origin/server.crt", fullChainNote},
@@ -186,13 +192,16 @@ var recipes = map[Server][]recipe{
 		{[]string{"client-auth.required", "client-auth.in-initial-handshake"}, "mode require_and_verify", "in the site's tls { client_auth { … } } block; verify_if_given serves clients without a certificate"},
 		{[]string{"chain.valid", "cloudfront-cert.accepted", "chain.missing-intermediate"}, "trusted_ca_cert_file /etc/origin/client-ca-current.pem\ntrusted_ca_cert_file /etc/origin/client-ca-next.pem",
 			rootsOnly + "; one line per root: Caddy 2.6 reads one certificate per file"},
-		{ids(fixTrust, fixVerify, []string{"strength.sha1-signature"}), "mode require_and_verify", "mode require demands a certificate but does not verify it"},
+		{ids(fixTrust, fixVerify, fixChain, []string{"strength.sha1-signature"}), "mode require_and_verify", "mode require demands a certificate but does not verify it"},
 		{[]string{"chain.too-deep"}, "", "Go enforces no chain depth and Caddy has no setting for it: the warning stays"},
 		{[]string{"strength.rsa-1024"}, `@weakKey expression {http.request.tls.client.certificate_der_base64}.matches('MIGfMA0GCSqGSIb3DQEBAQUAA4GNA|CBnzANBgkqhkiG9w0BAQEFAAOBjQ|wgZ8wDQYJKoZIhvcNAQEBBQADgY0A')` + "\n" + `respond @weakKey "forbidden" 403`,
 			"Go accepts RSA-1024 client keys and Caddy has no setting against them: refuse such leaves at the HTTP layer"},
 		{fixProtocol, "protocols tls1.2 tls1.3", "in the site's tls block"},
-		{[]string{"identity.wrong-identity"}, `@wrongIdentity not expression {http.request.tls.client.san.dns_names.0} == 'cloudfront-client.originproof.test'` + "\n" + `respond @wrongIdentity "forbidden" 403`,
-			"with your CloudFront identity"},
+		{fixIdentity, `@wrongIdentity not expression {http.request.tls.client.san.dns_names.0} == 'cloudfront-client.originproof.test'` + "\n" + `respond @wrongIdentity "forbidden" 403`,
+			"with your CloudFront identity: the first DNS SAN, compared exactly"},
+		{[]string{"strength.rsa-1024-intermediate", "revocation.revoked-intermediate"}, `@otherIssuer not expression {http.request.tls.client.issuer} == 'CN=originproof client intermediate CA (current),O=originproof test PKI' || {http.request.tls.client.issuer} == 'CN=originproof client intermediate CA (next),O=originproof test PKI'` + "\n" + `respond @otherIssuer "forbidden" 403`,
+			issuerPin + "; list your intermediates, and update the list when they rotate"},
+		{[]string{"usage.ku-no-digital-signature"}, "", "Go ignores KeyUsage and Caddy has no setting for it: the defence is a CA that does not issue such leaves (a should: it warns)"},
 		{[]string{"revocation.revoked-leaf"}, "", "Caddy 2.6 checks no CRL or OCSP for client certificates: revoke by removing the CA or by re-issuing under a new intermediate"},
 		{[]string{"resumption.after-expiry"}, "mode require_and_verify", "Caddy's session tickets are safe once chains are verified: an expired chain is refused before any session exists"},
 		{fixKeepalive, "idle 65s", "in the global servers { timeouts { … } } block; " + longerIdle},

@@ -71,8 +71,9 @@ type PKI struct {
 
 // Policy is what the origin is expected to enforce.
 type Policy struct {
-	ExpectIdentityPin bool               `yaml:"expect_identity_pin" desc:"the origin pins the CloudFront identity: identity.wrong-identity becomes must"`
-	ExpectCRL         bool               `yaml:"expect_crl" desc:"the origin checks CRLs: revocation.revoked-leaf becomes must"`
+	ExpectIdentityPin bool               `yaml:"expect_identity_pin" desc:"the origin pins the CloudFront identity: identity.wrong-identity and the identity.lookalike-* checks become must"`
+	ExpectCRL         bool               `yaml:"expect_crl" desc:"the origin checks CRLs: revocation.revoked-leaf and revocation.revoked-intermediate become must"`
+	SiblingSNI        string             `yaml:"sibling_sni" desc:"another name the origin's address serves: cross-host session resumption is probed from it and resumption.cross-host becomes must"`
 	RotationPhase     string             `yaml:"rotation_phase" default:"overlap" enum:"overlap,post" desc:"overlap: both roots trusted; post: the current root retired"`
 	FailOn            string             `yaml:"fail_on" default:"fail" enum:"fail,warn" desc:"warn: a failed should check fails the gate too"`
 	LabelFilter       string             `yaml:"label_filter" desc:"Ginkgo label filter selecting check groups (default: all)"`

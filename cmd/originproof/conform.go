@@ -22,6 +22,7 @@ type conformFlags struct {
 	targetFlags
 	expectPin, expectCRL, verbose bool
 	rotationPhase, failOn         string
+	siblingSNI                    string
 	labelFilter, server           string
 	keepalive, idleBound, timeout time.Duration
 	cfCert, cfKey, cfChain        string
@@ -64,8 +65,9 @@ the harness cannot attribute, interrupted).`,
 	}
 	fl := cmd.Flags()
 	f.register(fl, "summary.json, junit.xml and report.html")
-	fl.BoolVar(&f.expectPin, "expect-identity-pin", false, "the origin pins the CloudFront identity: identity.wrong-identity becomes must")
-	fl.BoolVar(&f.expectCRL, "expect-crl", false, "the origin checks CRLs: revocation.revoked-leaf becomes must")
+	fl.BoolVar(&f.expectPin, "expect-identity-pin", false, "the origin pins the CloudFront identity: identity.wrong-identity and the identity.lookalike-* checks become must")
+	fl.BoolVar(&f.expectCRL, "expect-crl", false, "the origin checks CRLs: revocation.revoked-leaf and revocation.revoked-intermediate become must")
+	fl.StringVar(&f.siblingSNI, "sibling-sni", "", "another name the origin's address serves: cross-host resumption is probed from it and resumption.cross-host becomes must")
 	fl.StringVar(&f.rotationPhase, "rotation-phase", conformance.PhaseOverlap, "overlap (both roots trusted) or post (current root retired)")
 	fl.DurationVar(&f.keepalive, "keepalive", cloudfront.KeepaliveTimeout.Default, "CloudFront's origin keep-alive timeout, "+cloudfront.KeepaliveTimeout.Help()+" (default with --distribution-config: its OriginKeepaliveTimeout; with --cdn: that CDN's)")
 	fl.DurationVar(&f.idleBound, "idle-bound", conformance.DefaultIdleBound, "how long to wait for the origin to close an idle connection")
@@ -110,10 +112,14 @@ func conformConfig(cmd *cobra.Command, f *conformFlags) (conformance.Config, err
 	if err := conformance.ValidateLabelFilter(f.labelFilter); err != nil {
 		return conformance.Config{}, usageError("conform: --label-filter: %v", err)
 	}
+	if err := conformance.ValidateSiblingSNI(f.siblingSNI, ep.ServerName); err != nil {
+		return conformance.Config{}, usageError("conform: --sibling-sni %v", err)
+	}
 	ep.Timeout = f.timeout
 	cfg := certify.ConformanceConfig(ep, pki, version)
 	cfg.Distribution = f.target.Distribution
 	cfg.ExpectIdentityPin, cfg.ExpectCRL, cfg.RotationPhase = f.expectPin, f.expectCRL, f.rotationPhase
+	cfg.SiblingSNI, cfg.PKIDir = f.siblingSNI, f.pki
 	cfg.Keepalive, cfg.IdleBound, cfg.FailOnWarn, cfg.LabelFilter = f.keepalive, f.idleBound, f.failOn == "warn", f.labelFilter
 	if f.cfCert != "" || f.cfKey != "" || f.cfChain != "" {
 		if f.cfCert == "" || f.cfKey == "" {

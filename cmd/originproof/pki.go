@@ -32,14 +32,19 @@ func newPKIInitCmd() *cobra.Command {
 		Long: `Write a complete test PKI for configuring a staging origin.
 
 Layout under --dir:
-  origin/client-ca-bundle.pem  roots the origin trusts for client certificates (current + next)
-  origin/client-crl.pem        one CRL for every CA in every trusted chain (OpenSSL crl_check_all)
+  origin/client-ca-bundle.pem  roots the origin trusts for client certificates (current + next,
+                               and an expired one for validity.root-expired)
+  origin/client-crl.pem        one CRL for every CA in every trusted chain (OpenSSL crl_check_all),
+                               the expired root's included
   origin/client-ca-next.pem    the next root alone (post-rotation phase)
+  origin/sibling-client-ca.pem the root a second host on the address trusts (resumption.cross-host)
   origin/server.crt, .key      a server identity for NAME (leaf then intermediate)
   origin/server-root.pem       the root that verifies it
   clients/<check-id>/          cert.pem (leaf, then the chain it presents) and key.pem
   ca/                          CA certificates and keys for minting identities during a run
   manifest.json                what each file is, fingerprints, validity, the CloudFront identity
+  state/                       written by conform later: rotation-session.json, the overlap phase's
+                               TLS session for resumption.after-rotation (0600)
 
 With --ca-cert/--ca-key your own test CA becomes the current client root:
 intermediates and leaves are minted under it. Private keys are written 0600.`,

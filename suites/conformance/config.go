@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"strings"
 	"time"
 
 	"github.com/originproof/originproof/cdn"
@@ -50,6 +52,13 @@ type Config struct {
 	ExpectIdentityPin bool
 	// ExpectCRL makes the checks of checks.ExpectCRL musts.
 	ExpectCRL bool
+	// SiblingSNI is another name the origin's address serves: cross-host
+	// resumption is probed from it and is a must (DefaultSiblingSNI, a
+	// name the origin does not serve, when empty: it reaches the default host).
+	SiblingSNI string
+	// PKIDir is the directory PKI was loaded from; the overlap phase keeps a
+	// session there for the post phase (resumption.after-rotation).
+	PKIDir string
 	// RotationPhase is overlap (both roots trusted) or post (current root retired).
 	RotationPhase string
 	// Keepalive is CloudFront's origin keep-alive timeout (its default when zero).
@@ -80,6 +89,11 @@ type Config struct {
 	// describes it, with its behaviours; nil skips the distribution checks.
 	Distribution *cloudfront.Origin
 }
+
+// DefaultSiblingSNI is the server name cross-host resumption is probed
+// from when the user names no sibling: no origin serves it, so it reaches
+// the origin's default host.
+const DefaultSiblingSNI = "originproof-sibling.invalid"
 
 // Defaults for the bounded probes.
 const (
@@ -118,6 +132,9 @@ func (c *Config) validate() error {
 	if c.ShortLived == 0 {
 		c.ShortLived = DefaultShortLived
 	}
+	if err := ValidateSiblingSNI(c.SiblingSNI, c.Target.ServerName); err != nil {
+		return fmt.Errorf("conformance: sibling SNI %w", err)
+	}
 	if c.ServerRoots == nil {
 		c.ServerRoots = c.PKI.ServerRootPool()
 		c.ServerRootsName = "pki"
@@ -137,6 +154,28 @@ func (c *Config) validate() error {
 		c.Log = io.Discard
 	}
 	return nil
+}
+
+// ValidateSiblingSNI checks a sibling name ("" for none) against the
+// origin's server name: a DNS name, and another one.
+func ValidateSiblingSNI(name, serverName string) error {
+	switch {
+	case name == "":
+		return nil
+	case net.ParseIP(name) != nil || strings.ContainsAny(name, "/: ") || strings.HasPrefix(name, ".") || strings.HasSuffix(name, "."):
+		return fmt.Errorf("%q: want a DNS name (a TLS client sends names as SNI, never addresses)", name)
+	case strings.EqualFold(name, serverName):
+		return fmt.Errorf("%q is the origin's own server name: name another host its address serves", name)
+	}
+	return nil
+}
+
+// siblingSNI is the name cross-host resumption is probed from.
+func (c *Config) siblingSNI() string {
+	if c.SiblingSNI != "" {
+		return c.SiblingSNI
+	}
+	return DefaultSiblingSNI
 }
 
 // goodIdentity is the baseline identity: chain.valid, or in the post phase

@@ -196,6 +196,9 @@ func (s *state) summaryBase() *reports.Summary {
 	if d := s.cfg.Distribution; d != nil {
 		sum.Config["distribution"] = d.Summary() // header names only: values are secrets
 	}
+	if s.cfg.SiblingSNI != "" {
+		sum.Config["sibling_sni"] = s.cfg.SiblingSNI
+	}
 	if len(s.cfg.Target.Headers) > 0 {
 		var names []string
 		for k := range s.cfg.Target.Headers {

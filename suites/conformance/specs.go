@@ -112,6 +112,9 @@ var _ = Describe("client certificate identities", func() {
 			case "identity.wrong-identity":
 				o.detail = "presents SAN " + strings.Join(id.Leaf.DNSNames, ", ") + ", not the CloudFront identity " + s.cfg.PKI.CloudFrontIdentity
 			}
+			if strings.HasPrefix(c.id, "identity.lookalike-") {
+				o.detail = "someone else's certificate (DNS SAN " + strings.Join(id.Leaf.DNSNames, ", ") + "): " + id.Description
+			}
 			finish(c.id, o, start)
 		},
 		identityEntries(),
@@ -484,6 +487,16 @@ var _ = Describe("cloudfront-cert", Label("cloudfront-cert"), func() {
 			return
 		}
 		finish("cloudfront-cert.expiry-horizon", expiryOutcome(cf().Leaf, "CloudFront certificate"), start)
+	})
+
+	// MUST: the CAs above it are valid for 30 more days (warn); ACM warns
+	// about the leaf only.
+	It("cloudfront-cert.chain-expiry-horizon", func() {
+		start := time.Now()
+		if none("cloudfront-cert.chain-expiry-horizon") {
+			return
+		}
+		finish("cloudfront-cert.chain-expiry-horizon", chainExpiry(cf().Leaf, cf().Chain, current.cfg.PKI.ClientRoots()), start)
 	})
 
 	// MUST: the origin accepts the certificate CloudFront will present.

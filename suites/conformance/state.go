@@ -75,7 +75,8 @@ func (s *state) severity(c checks.Check) (checks.Severity, string) {
 	}
 	switch {
 	case c.MustWith == checks.ExpectIdentityPin && s.cfg.ExpectIdentityPin,
-		c.MustWith == checks.ExpectCRL && s.cfg.ExpectCRL:
+		c.MustWith == checks.ExpectCRL && s.cfg.ExpectCRL,
+		c.MustWith == checks.SiblingSNI && s.cfg.SiblingSNI != "":
 		return checks.Must, "must with --" + string(c.MustWith)
 	}
 	return c.Severity, ""
@@ -141,6 +142,14 @@ func (s *state) judgeIdentity(id *fixtures.Identity, expect string) (bool, outco
 		return !v.Accepted, o
 	}
 	return v.Accepted, o
+}
+
+// offer sends one probe to t presenting cert (nil: none) and offering the
+// session in cache; it returns the result, its verdict against the
+// baseline, and whether the origin resumed the session.
+func (s *state) offer(t probe.Target, cert *tls.Certificate, cache tls.ClientSessionCache) (probe.Result, probe.Verdict, bool) {
+	r := probe.Do(s.ctx, t, probe.Options{Cert: cert, SessionCache: cache})
+	return r, probe.Judge(r, s.baseline), r.State != nil && r.State.DidResume
 }
 
 // baselineBroken says the good certificate was not accepted, so the
@@ -249,9 +258,7 @@ func (s *state) resumeAfterExpiry(which string) outcome {
 	case <-s.ctx.Done():
 		return outcome{status: checks.StatusError, observed: "interrupted"}
 	}
-	second := probe.Do(s.ctx, cfg.Target, probe.Options{Cert: &cert, SessionCache: cache})
-	v := probe.Judge(second, s.baseline)
-	resumed := second.State != nil && second.State.DidResume
+	second, v, resumed := s.offer(cfg.Target, &cert, cache)
 	switch {
 	case v.Err != nil:
 		return outcome{status: checks.StatusError, observed: v.Observed}

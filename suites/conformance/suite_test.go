@@ -20,7 +20,8 @@ import (
 // that origin, so `go run github.com/onsi/ginkgo/v2/ginkgo ./suites/...`
 // certifies a real target with the same specs (ORIGINPROOF_CONNECT_TO,
 // ORIGINPROOF_LABEL_FILTER, ORIGINPROOF_EXPECT_IDENTITY_PIN=1,
-// ORIGINPROOF_EXPECT_CRL=1, ORIGINPROOF_ROTATION_PHASE tune it). Without
+// ORIGINPROOF_EXPECT_CRL=1, ORIGINPROOF_ROTATION_PHASE, ORIGINPROOF_SIBLING_SNI
+// tune it). Without
 // them it certifies the strict reference origin and expects a pass with no
 // warnings.
 func TestConformance(t *testing.T) {
@@ -49,7 +50,8 @@ func TestConformance(t *testing.T) {
 		}
 		cfg = Config{PKI: pki, URL: u.String(), Target: probe.Target{Addr: addr, ServerName: u.Hostname(), Path: u.Path},
 			LabelFilter: os.Getenv("ORIGINPROOF_LABEL_FILTER"), RotationPhase: os.Getenv("ORIGINPROOF_ROTATION_PHASE"),
-			ExpectIdentityPin: os.Getenv("ORIGINPROOF_EXPECT_IDENTITY_PIN") == "1", ExpectCRL: os.Getenv("ORIGINPROOF_EXPECT_CRL") == "1"}
+			ExpectIdentityPin: os.Getenv("ORIGINPROOF_EXPECT_IDENTITY_PIN") == "1", ExpectCRL: os.Getenv("ORIGINPROOF_EXPECT_CRL") == "1",
+			SiblingSNI: os.Getenv("ORIGINPROOF_SIBLING_SNI"), PKIDir: os.Getenv("ORIGINPROOF_PKI")}
 	}
 	cfg.Log = os.Stdout
 	start := time.Now()

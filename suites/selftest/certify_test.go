@@ -33,7 +33,7 @@ func TestExampleScenarios(t *testing.T) {
 		wantBreach       []string // breached thresholds (phase.name or name)
 	}{
 		{"go-live.yaml", origin.Strict, 0, nil, nil},
-		{"go-live.yaml", origin.NoCRL, 1, []string{"revocation.revoked-leaf"}, nil},
+		{"go-live.yaml", origin.NoCRL, 1, []string{"revocation.revoked-intermediate", "revocation.revoked-leaf"}, nil},
 		{"smoke.yaml", origin.Strict, 0, nil, nil},
 		{"smoke.yaml", origin.OptionalClientAuth, 1, []string{"client-auth.required"}, nil},
 		{"rotation-drill.yaml", origin.Strict, 0, nil, nil},

@@ -33,13 +33,17 @@ type want struct {
 	fail, warn []string
 }
 
+// lookalikes are the identity checks of the lookalike certificates.
+var lookalikes = []string{"identity.lookalike-der-in-subject", "identity.lookalike-dn-comma", "identity.lookalike-multi-value-rdn",
+	"identity.lookalike-uri-san", "identity.lookalike-email-san", "identity.lookalike-suffix", "identity.lookalike-prefix"}
+
 var clientRejects = want{
 	fail: []string{"client-auth.required", "client-auth.in-initial-handshake", "client-auth.bad-proof",
-		"chain.untrusted-root", "chain.self-signed", "chain.impostor-ca", "chain.intermediate-not-ca", "chain.name-constraints", "chain.pathlen-exceeded",
+		"chain.untrusted-root", "chain.self-signed", "chain.impostor-ca", "chain.intermediate-not-ca", "chain.intermediate-no-basic-constraints", "chain.name-constraints", "chain.pathlen-exceeded",
 		"validity.expired", "validity.not-yet-valid", "validity.intermediate-expired",
-		"usage.server-auth-only", "usage.unknown-critical-extension", "strength.rsa-1024", "strength.sha1-signature"},
-	warn: []string{"chain.missing-intermediate", "chain.too-deep", "usage.no-eku", "usage.leaf-is-ca",
-		"identity.wrong-identity", "revocation.revoked-leaf", "resumption.after-expiry"},
+		"usage.server-auth-only", "usage.unknown-critical-extension", "strength.rsa-1024", "strength.rsa-1024-intermediate", "strength.sha1-signature"},
+	warn: append([]string{"chain.missing-intermediate", "chain.too-deep", "validity.root-expired", "usage.no-eku", "usage.leaf-is-ca", "usage.intermediate-eku", "usage.ku-no-digital-signature",
+		"identity.wrong-identity", "revocation.revoked-leaf", "revocation.revoked-intermediate", "resumption.after-expiry"}, lookalikes...),
 }
 
 // matrix: per reference profile (and flags), the check ids that must fail
@@ -51,27 +55,35 @@ var matrix = []struct {
 	verdict checks.Verdict
 }{
 	{origin.Strict, nil, want{}, checks.VerdictPass},
-	{origin.Strict, []string{"--expect-identity-pin", "--expect-crl"}, want{}, checks.VerdictPass},
+	{origin.Strict, []string{"--expect-identity-pin", "--expect-crl", "--sibling-sni", "sibling.test"}, want{}, checks.VerdictPass},
 	{origin.Strict, []string{"--rotation-phase", "post"}, want{fail: []string{"rotation.retired-rejected"}}, checks.VerdictFail},
 	{origin.NoClientAuth, nil, clientRejects, checks.VerdictFail},
 	{origin.OptionalClientAuth, nil, want{fail: []string{"client-auth.required"}}, checks.VerdictFail},
 	{origin.AnyClientCert, nil, want{
-		fail: []string{"chain.untrusted-root", "chain.self-signed", "chain.impostor-ca", "chain.intermediate-not-ca", "chain.name-constraints", "chain.pathlen-exceeded"},
-		warn: []string{"chain.missing-intermediate", "chain.too-deep"}}, checks.VerdictFail},
-	{origin.IgnoreExpiry, nil, want{fail: []string{"validity.expired", "validity.not-yet-valid", "validity.intermediate-expired"}, warn: []string{"resumption.after-expiry"}}, checks.VerdictFail},
-	{origin.NoIdentityPin, nil, want{warn: []string{"identity.wrong-identity"}}, checks.VerdictPass},
-	{origin.NoIdentityPin, []string{"--expect-identity-pin"}, want{fail: []string{"identity.wrong-identity"}}, checks.VerdictFail},
-	{origin.NoCRL, nil, want{warn: []string{"revocation.revoked-leaf"}}, checks.VerdictPass},
-	{origin.NoCRL, []string{"--expect-crl"}, want{fail: []string{"revocation.revoked-leaf"}}, checks.VerdictFail},
+		fail: []string{"chain.untrusted-root", "chain.self-signed", "chain.impostor-ca", "chain.intermediate-not-ca", "chain.intermediate-no-basic-constraints", "chain.name-constraints", "chain.pathlen-exceeded"},
+		warn: []string{"chain.missing-intermediate", "chain.too-deep", "validity.root-expired", "usage.intermediate-eku"}}, checks.VerdictFail},
+	{origin.IgnoreExpiry, nil, want{fail: []string{"validity.expired", "validity.not-yet-valid", "validity.intermediate-expired"}, warn: []string{"validity.root-expired", "resumption.after-expiry"}}, checks.VerdictFail},
+	{origin.NoIdentityPin, nil, want{warn: append([]string{"identity.wrong-identity"}, lookalikes...)}, checks.VerdictPass},
+	{origin.NoIdentityPin, []string{"--expect-identity-pin"}, want{fail: append([]string{"identity.wrong-identity"}, lookalikes...)}, checks.VerdictFail},
+	{origin.NoCRL, nil, want{warn: []string{"revocation.revoked-leaf", "revocation.revoked-intermediate"}}, checks.VerdictPass},
+	{origin.NoCRL, []string{"--expect-crl"}, want{fail: []string{"revocation.revoked-leaf", "revocation.revoked-intermediate"}}, checks.VerdictFail},
 	{origin.CurrentCAOnly, nil, want{fail: []string{"rotation.next-accepted"}}, checks.VerdictFail},
-	{origin.AcceptAnyEKU, nil, want{fail: []string{"usage.server-auth-only"}, warn: []string{"usage.no-eku"}}, checks.VerdictFail},
+	{origin.AcceptAnyEKU, nil, want{fail: []string{"usage.server-auth-only"}, warn: []string{"usage.no-eku", "usage.intermediate-eku"}}, checks.VerdictFail},
 	{origin.ShortIdleTimeout, nil, want{fail: []string{"keepalive.idle-compatible"}}, checks.VerdictFail},
 	{origin.IncompleteServerChain, nil, want{fail: []string{"server-cert.complete-chain"}}, checks.VerdictFail},
 	{origin.ExpiredServerCert, nil, want{fail: []string{"server-cert.expiry-horizon"}}, checks.VerdictFail},
 	{origin.WrongServerName, nil, want{fail: []string{"server-cert.hostname"}}, checks.VerdictFail},
 	{origin.LegacyTLS, nil, want{warn: []string{"protocol.legacy-refused"}}, checks.VerdictPass},
 	{origin.HTTPLayerReject, nil, want{}, checks.VerdictPass},
-	{origin.ResumptionSkipsChecks, nil, want{warn: []string{"resumption.after-expiry"}}, checks.VerdictPass},
+	{origin.ResumptionSkipsChecks, nil, want{warn: []string{"resumption.after-expiry", "resumption.cross-host"}}, checks.VerdictPass},
+	{origin.ResumptionSkipsChecks, []string{"--sibling-sni", "sibling.test"}, want{fail: []string{"resumption.cross-host"}, warn: []string{"resumption.after-expiry"}}, checks.VerdictFail},
+	{origin.LeafOnlyCRL, nil, want{warn: []string{"revocation.revoked-intermediate"}}, checks.VerdictPass},
+	{origin.LeafOnlyEKU, nil, want{warn: []string{"usage.intermediate-eku"}}, checks.VerdictPass},
+	{origin.LeafOnlyKeyStrength, nil, want{fail: []string{"strength.rsa-1024-intermediate"}}, checks.VerdictFail},
+	{origin.IgnoreKeyUsage, nil, want{warn: []string{"usage.ku-no-digital-signature"}}, checks.VerdictPass},
+	{origin.DNSubstringPin, nil, want{warn: []string{"identity.lookalike-der-in-subject", "identity.lookalike-dn-comma", "identity.lookalike-multi-value-rdn"}}, checks.VerdictPass},
+	{origin.SANSubstringPin, []string{"--expect-identity-pin"}, want{fail: []string{"identity.lookalike-suffix", "identity.lookalike-prefix"}}, checks.VerdictFail},
+	{origin.AnySANTypePin, nil, want{warn: []string{"identity.lookalike-uri-san", "identity.lookalike-email-san"}}, checks.VerdictPass},
 }
 
 func TestProfileMatrix(t *testing.T) {
@@ -205,7 +217,7 @@ func TestSummaryAndJUnitShape(t *testing.T) {
 		}
 	}
 	fp := doc["fingerprints"].(map[string]any)
-	if len(fp["server_chain"].([]any)) != 2 || len(fp["client_ca_bundle"].([]any)) != 2 {
+	if len(fp["server_chain"].([]any)) != 2 || len(fp["client_ca_bundle"].([]any)) != 3 {
 		t.Errorf("fingerprints %v", fp)
 	}
 	ids := map[string]bool{}
