@@ -2,6 +2,10 @@ package certify
 
 import (
 	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -57,4 +61,65 @@ func TestSameAlertNameInConformAndLoad(t *testing.T) {
 		})
 	}
 	t.Logf("alerts compared: %v", seen)
+}
+
+// TestResultsModes: full keeps results.json, gzip results.json.gz (the same
+// lines), none no raw results; every mode writes latency.hlog, series.json
+// and run.json.
+func TestResultsModes(t *testing.T) {
+	pki := testPKI(t)
+	srv, err := origin.Start(origin.Config{PKI: pki, Profile: origin.Strict, Addr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	ep, err := Target{URL: srv.URL(), ConnectTo: srv.Addr()}.Resolve(pki, "pki")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, _ := LoadIdentity(pki, "pki", "chain.valid")
+	for _, mode := range []loadgen.ResultsMode{loadgen.ResultsFull, loadgen.ResultsGzip, loadgen.ResultsNone} {
+		t.Run(string(mode), func(t *testing.T) {
+			dir := t.TempDir()
+			rep, err := RunLoad(context.Background(), append(ep.LoadOptions(), loadgen.ClientIdentity(id), loadgen.Pops(1), loadgen.Rate(40, 250*time.Millisecond)),
+				LoadOptions{Out: dir, Results: mode})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range []string{loadgen.HlogFile, loadgen.SeriesFile, loadgen.RunFile} {
+				if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+					t.Errorf("no %s", f)
+				}
+			}
+			for _, m := range []loadgen.ResultsMode{loadgen.ResultsFull, loadgen.ResultsGzip} {
+				_, err := os.Stat(filepath.Join(dir, m.File()))
+				if (err == nil) != (m == mode) {
+					t.Errorf("%s: %s exists: %v", mode, m.File(), err == nil)
+				}
+			}
+			f, _, err := loadgen.OpenResults(dir)
+			if mode == loadgen.ResultsNone {
+				if !errors.Is(err, fs.ErrNotExist) {
+					t.Errorf("none: OpenResults = %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			dec := loadgen.NewDecoder(f)
+			var rec loadgen.Record
+			n := int64(0)
+			for dec(&rec) == nil {
+				n++
+			}
+			if n != rep.Summary.Requests || n == 0 {
+				t.Errorf("%d results lines, %d requests", n, rep.Summary.Requests)
+			}
+		})
+	}
+	if _, err := RunLoad(context.Background(), ep.LoadOptions(), LoadOptions{Out: t.TempDir(), Results: "zip"}); !IsInputError(err) {
+		t.Errorf("results zip: %v, want an input error", err)
+	}
 }

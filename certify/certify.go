@@ -260,7 +260,7 @@ func runPhases(ctx context.Context, s *scenarios.Scenario, ep *Endpoint, pki *fi
 		opts = append(opts, loadgen.RotateTo(loadgen.Identity{Name: next.CheckID, Certificate: &c}, plan.RotateFrom, plan.RotateUntil))
 	}
 	lo := LoadOptions{Out: o.Out, Version: o.Version, Args: o.Args, Progress: o.Progress, Started: o.LoadStarted,
-		StartAt: o.StartAt, StartTolerance: o.StartTolerance, Waiting: o.Waiting}
+		StartAt: o.StartAt, StartTolerance: o.StartTolerance, Waiting: o.Waiting, Results: loadgen.ResultsMode(s.Results)}
 	rep, runErr := RunLoad(ctx, opts, lo)
 	if rep == nil {
 		return lr, runErr

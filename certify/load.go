@@ -31,9 +31,12 @@ type LoadOptions struct {
 	StartTolerance time.Duration
 	// Waiting is called about every second while waiting for StartAt.
 	Waiting func(left time.Duration)
+	// Results is what the run keeps of its raw results (full by default).
+	Results loadgen.ResultsMode
 }
 
-// RunLoad runs one load engine writing results.json, latency.hlog and
+// RunLoad runs one load engine writing the raw results (results.json,
+// results.json.gz or none: o.Results), latency.hlog, series.json and
 // run.json under o.Out. The report is nil only when the engine could not be
 // built (an InputError naming the option) or the outputs could not be
 // created; otherwise whatever was measured is returned, with the run's or
@@ -45,17 +48,29 @@ func RunLoad(ctx context.Context, opts []loadgen.Option, o LoadOptions) (*loadge
 	if err := os.MkdirAll(o.Out, 0o755); err != nil {
 		return nil, inputErr(FieldOut, "%q: %v", o.Out, unwrapPath(err))
 	}
-	resultsF, err := os.Create(filepath.Join(o.Out, loadgen.ResultsFile))
+	mode, err := loadgen.ParseResultsMode(string(o.Results))
+	if err != nil {
+		return nil, inputErr("results", "%v", err)
+	}
+	results, finish, err := loadgen.CreateResults(o.Out, mode)
 	if err != nil {
 		return nil, inputErr(FieldOut, "%v", err)
 	}
-	defer resultsF.Close()
+	defer finish()
 	hlogF, err := os.Create(filepath.Join(o.Out, loadgen.HlogFile))
 	if err != nil {
 		return nil, inputErr(FieldOut, "%v", err)
 	}
 	defer hlogF.Close()
-	opts = append(opts, loadgen.Results(resultsF), loadgen.HistogramLog(hlogF))
+	seriesF, err := os.Create(filepath.Join(o.Out, loadgen.SeriesFile))
+	if err != nil {
+		return nil, inputErr(FieldOut, "%v", err)
+	}
+	defer seriesF.Close()
+	opts = append(opts, loadgen.HistogramLog(hlogF), loadgen.SeriesOut(seriesF))
+	if results != nil {
+		opts = append(opts, loadgen.Results(results))
+	}
 	if o.Progress != nil {
 		opts = append(opts, loadgen.OnProgress(o.Progress))
 	}
@@ -83,7 +98,7 @@ func RunLoad(ctx context.Context, opts []loadgen.Option, o LoadOptions) (*loadge
 		at := o.StartAt.UTC()
 		info.StartAt, info.StartTolerance = &at, loadgen.Duration(o.StartTolerance)
 	}
-	return rep, errors.Join(runErr, resultsF.Close(), hlogF.Close(),
+	return rep, errors.Join(runErr, finish(), hlogF.Close(), seriesF.Close(),
 		loadgen.WriteJSONFile(filepath.Join(o.Out, loadgen.RunFile), info))
 }
 

@@ -62,17 +62,34 @@ func Merge(out string, dirs []string, version string, args []string, allowMissin
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return nil, inputErr(FieldOut, "%q: %v", out, unwrapPath(err))
 	}
-	resultsF, err := os.Create(filepath.Join(out, loadgen.ResultsFile))
+	// Raw results merge only when every shard kept them (compressed if
+	// any shard's were); otherwise the summaries' counts and histograms do.
+	mode := loadgen.ResultsFull
+	var notes []string
+	for _, sh := range shards {
+		switch kept := keptResults(sh.Dir); kept {
+		case loadgen.ResultsNone:
+			mode = loadgen.ResultsNone
+		case loadgen.ResultsGzip:
+			if mode != loadgen.ResultsNone {
+				mode = loadgen.ResultsGzip
+			}
+		}
+	}
+	results, finishResults, err := loadgen.CreateResults(out, mode)
 	if err != nil {
 		return nil, &InputError{Field: FieldOut, Err: err}
 	}
-	defer resultsF.Close()
+	defer finishResults()
+	if mode == loadgen.ResultsNone {
+		notes = append(notes, "not every shard kept its raw results: the merged run has none (its counts and histograms come from the shards' summaries)")
+	}
 	hlogF, err := os.Create(filepath.Join(out, loadgen.HlogFile))
 	if err != nil {
 		return nil, &InputError{Field: FieldOut, Err: err}
 	}
 	defer hlogF.Close()
-	m, err := loadgen.Merge(shards, resultsF, hlogF, version, args)
+	m, err := loadgen.Merge(shards, results, hlogF, version, args)
 	if err != nil {
 		var me *loadgen.MergeError
 		if errors.As(err, &me) {
@@ -80,8 +97,13 @@ func Merge(out string, dirs []string, version string, args []string, allowMissin
 		}
 		return nil, err
 	}
-	writeErr := errors.Join(resultsF.Close(), hlogF.Close(), loadgen.WriteJSONFile(filepath.Join(out, loadgen.RunFile), m.Run))
-	var merged []string
+	writeErr := errors.Join(finishResults(), hlogF.Close(), loadgen.WriteJSONFile(filepath.Join(out, loadgen.RunFile), m.Run))
+	if tl, err := loadgen.MergeSeries(shards); err != nil {
+		writeErr = errors.Join(writeErr, err)
+	} else if tl != nil {
+		writeErr = errors.Join(writeErr, loadgen.WriteJSONFile(filepath.Join(out, loadgen.SeriesFile), tl))
+	}
+	merged := notes
 	for _, d := range skipped {
 		merged = append(merged, fmt.Sprintf("%s: no outputs (the shard did not run): left out", d))
 	}
@@ -182,4 +204,14 @@ func mergeCertify(shards []*loadgen.ShardDir, out string, m *loadgen.Merged) (*r
 func noOutputs(dir string) bool {
 	_, err := os.Stat(filepath.Join(dir, loadgen.SummaryFile))
 	return errors.Is(err, fs.ErrNotExist)
+}
+
+// keptResults is what a run directory kept of its raw results.
+func keptResults(dir string) loadgen.ResultsMode {
+	for _, m := range []loadgen.ResultsMode{loadgen.ResultsFull, loadgen.ResultsGzip} {
+		if _, err := os.Stat(filepath.Join(dir, m.File())); err == nil {
+			return m
+		}
+	}
+	return loadgen.ResultsNone
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/originproof/originproof/clientcert"
 	"github.com/originproof/originproof/fixtures"
+	"github.com/originproof/originproof/loadgen"
 	"github.com/originproof/originproof/scenarios"
 )
 
@@ -111,10 +112,11 @@ func pkiInputs(dir string) (*inputs, error) {
 // scenarioInputs returns the scenario as the pods read it (every path
 // pointing into InputsMount) and the files it names besides the PKI
 // (target.server_roots, policy.cloudfront_cert).
-func scenarioInputs(s *scenarios.Scenario) (*scenarios.Scenario, []inputFile, error) {
+func scenarioInputs(s *scenarios.Scenario, results loadgen.ResultsMode) (*scenarios.Scenario, []inputFile, error) {
 	var files []inputFile
 	pod := *s
 	pod.PKI = scenarios.PKI{Dir: PKIPath}
+	pod.Results = string(results)
 	if r := s.Target.ServerRoots; r != "" && r != "system" {
 		data, err := os.ReadFile(r)
 		if err != nil {

@@ -144,7 +144,8 @@ func TestRenderedJobRunsLocally(t *testing.T) {
 		t.Errorf("merged: verdict %s (%s), %d requests; the shards' sum %d, the origin's count %d (180 scheduled)", m.Verdict, m.VerdictReason, m.Load.Requests, sum, served)
 	}
 	all := latency.New()
-	f, err := os.Open(filepath.Join(mergedDir, "results.json"))
+	// The pods kept gzip-compressed results (kube render's default).
+	f, _, err := loadgen.OpenResults(mergedDir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/originproof/originproof/loadgen"
 	"k8s.io/apimachinery/pkg/util/validation"
 )
 
@@ -29,6 +30,10 @@ type Options struct {
 	// PKIOut is where the PKI minted at render time is written when the
 	// scenario has pki.generate or pki.ca_cert (required then).
 	PKIOut string
+	// Results is what the shards keep of their raw results (the scenario's
+	// results: key in the pods): gzip unless set — a shard of a long run at
+	// a high rate writes gigabytes of results.json otherwise.
+	Results loadgen.ResultsMode
 	// Version is the originproof version (label app.kubernetes.io/version).
 	Version string
 	// Now is the render time (time.Now when zero).
@@ -84,6 +89,14 @@ func (o *Options) validate() error {
 			return optErr("--results-claim", "%q is not a claim name: %s", o.ResultsClaim, errs[0])
 		}
 	}
+	mode, err := loadgen.ParseResultsMode(string(o.Results))
+	if err != nil || o.Results == "" {
+		if o.Results != "" {
+			return optErr("--results", "%v", err)
+		}
+		mode = loadgen.ResultsGzip
+	}
+	o.Results = mode
 	if o.Now.IsZero() {
 		o.Now = time.Now()
 	}

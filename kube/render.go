@@ -96,7 +96,7 @@ func Render(opts Options) (*Manifests, error) {
 	}
 	// The scenario's own files first: nothing is minted for a run that
 	// cannot be rendered.
-	podScenario, extra, err := scenarioInputs(s)
+	podScenario, extra, err := scenarioInputs(s, opts.Results)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package loadgen
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -14,6 +15,7 @@ import (
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/originproof/originproof/loadgen/latency"
+	"github.com/originproof/originproof/loadgen/timeline"
 )
 
 // Progress is a run's state at the end of an interval.
@@ -119,7 +121,7 @@ func (e *Engine) Run(ctx context.Context) (*Report, error) {
 		}
 	}
 	c := &consumer{
-		e: e, began: began, set: latency.NewSet(began, lw), enc: enc,
+		e: e, began: began, set: latency.NewSet(began, lw), enc: enc, series: e.newSeries(began),
 		tallies: make([]tally, len(e.pops)), progressHist: latency.New(), phases: newPhaseTally(r.phases, r.schedule),
 		statuses: map[uint16]int64{}, negotiated: map[string]int64{}, identities: map[string]int64{},
 	}
@@ -214,10 +216,30 @@ consume:
 		Ended:      ended,
 	}
 	rep.ClockOffset, rep.ClockOffsetOK = edge.clock.get()
+	if c.series != nil {
+		if err := json.NewEncoder(r.series).Encode(c.series.Timeline()); err != nil && writeErr == nil {
+			writeErr = fmt.Errorf("loadgen: write series: %w", err)
+		}
+	}
 	if c.phases != nil {
 		rep.Phases = c.phases.stats
 	}
 	return rep, errors.Join(outErr, writeErr)
+}
+
+// newSeries is the series builder of a run that writes series.json: over
+// the schedule's length (later sends count in the last interval).
+func (e *Engine) newSeries(began time.Time) *SeriesBuilder {
+	r := e.r
+	if r.series == nil {
+		return nil
+	}
+	grid := timeline.New(began, r.schedule.Duration())
+	keepAlive := r.keepAlive
+	if !r.reuse {
+		keepAlive = 0
+	}
+	return NewSeriesBuilder(grid.Start(), grid.Width(), grid.Len(), keepAlive)
 }
 
 // startRotation switches pop i to the next identity at
@@ -271,6 +293,7 @@ type consumer struct {
 	rec          Record
 	tallies      []tally
 	phases       *phaseTally
+	series       *SeriesBuilder
 	statuses     map[uint16]int64
 	negotiated   map[string]int64
 	identities   map[string]int64
@@ -355,6 +378,11 @@ func (c *consumer) take(res *vegeta.Result, t *reqTrace) error {
 	c.statuses[res.Code]++
 	if c.phases != nil {
 		c.phases.add(due, rec)
+	}
+	if c.series != nil {
+		c.series.Add(&Sample{Timestamp: rec.Timestamp, Intended: rec.Intended, Latency: int64(rec.Latency), LatencyCorrected: int64(rec.LatencyCorrected),
+			Connect: int64(rec.Connect), TLSHandshake: int64(rec.TLSHandshake), TLSResumed: rec.TLSResumed, TTFB: int64(rec.TTFB), Code: rec.Code,
+			Error: rec.Error, ErrorClass: string(rec.ErrorClass), Pop: rec.Pop, ConnID: rec.ConnID, ConnReused: rec.ConnReused})
 	}
 	if c.firstSend.IsZero() || sent.Before(c.firstSend) {
 		c.firstSend = sent
@@ -483,7 +511,7 @@ func (c *consumer) summary(ended time.Time, interrupted bool) Summary {
 	}
 	s.Connections = s.Dial.Connections
 	s.Handshakes = Handshakes{Full: s.Dial.FullHandshakes, Resumed: s.Dial.ResumedHandshakes, Failed: s.Dial.HandshakeFailures}
-	s.ReuseRatio = ratio(reused, withConn)
+	s.ReuseRatio, s.RequestsReused, s.RequestsWithConnection = ratio(reused, withConn), reused, withConn
 	if c.phases != nil {
 		s.Phases = PhaseSummaries(c.phases.stats)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/originproof/originproof/loadgen/latency"
+	"github.com/originproof/originproof/loadgen/timeline"
 )
 
 // Files of a load output directory.
@@ -78,10 +80,8 @@ func OpenShard(dir string) (*ShardDir, error) {
 	if err := json.Unmarshal(data, &s.Run); err != nil {
 		return nil, mergeErr(dir, "malformed %s: %v", RunFile, err)
 	}
-	for _, f := range []string{ResultsFile, HlogFile} {
-		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
-			return nil, mergeErr(dir, "no %s (not a load output directory)", f)
-		}
+	if _, err := os.Stat(filepath.Join(dir, HlogFile)); err != nil {
+		return nil, mergeErr(dir, "no %s (not a load output directory)", HlogFile)
 	}
 	s.Index, s.Count = 1, 1
 	if sh := s.Run.Config.Shard; sh != "" {
@@ -256,21 +256,29 @@ func headerNames(h map[string][]string) []string {
 }
 
 // Merge merges shards (checked by CheckShards) into one run: it streams
-// every shard's results.json into results, in shard order, and the
-// interval histograms of every latency.hlog into hlog, in time order;
-// shard k's pop p (k = i−1) becomes pop k·pops+p in both, so each
-// pool stays distinct (connection ids stay per shard: pop and conn_id
-// together name a connection). Counts and rates are summed, percentiles
-// recomputed from the merged histograms, and each phase's statistics
-// recomputed from the merged results. A shard whose results.json or
-// latency.hlog disagrees with its summary.json is refused.
+// the interval histograms of every latency.hlog into hlog, in time order,
+// and — when results is not nil (every shard kept its raw results) —
+// every shard's results into results, in shard order; shard k's pop p
+// (k = i−1) becomes pop k·pops+p in both, so each pool stays distinct
+// (connection ids stay per shard: pop and conn_id together name a
+// connection). Counts and rates are summed, percentiles recomputed from
+// the merged histograms, and each phase's statistics recomputed from the
+// merged results, or without them merged from the shards' summaries
+// (their counts and encoded histograms: as exact). A shard whose results
+// or latency.hlog disagree with its summary.json is refused.
 func Merge(shards []*ShardDir, results, hlog io.Writer, version string, command []string) (*Merged, error) {
 	if err := CheckShards(shards); err != nil {
 		return nil, err
 	}
 	pops := shards[0].Run.Config.Pops
 	m := &Merged{}
-	res, err := mergeResults(shards, results, pops)
+	var res mergedResults
+	var err error
+	if results != nil {
+		res, err = mergeResults(shards, results, pops)
+	} else {
+		res, err = mergeSummaries(shards)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -426,6 +434,36 @@ type mergedResults struct {
 	phases []PhaseStats
 }
 
+// mergeSummaries is mergeResults from the shards' summaries alone: the
+// counts behind the reuse ratio and each phase's statistics.
+func mergeSummaries(shards []*ShardDir) (mergedResults, error) {
+	var m mergedResults
+	for _, sh := range shards {
+		m.reused += sh.Summary.RequestsReused
+		m.withConn += sh.Summary.RequestsWithConnection
+		if sh.Summary.Requests > 0 && sh.Summary.RequestsWithConnection == 0 && sh.Summary.Connections > 0 {
+			return m, mergeErr(sh.Dir, "%s has no reuse counts (written by an earlier version): merge it with its %s", SummaryFile, ResultsFile)
+		}
+		if len(sh.Summary.Phases) != len(shards[0].Run.Config.Phases) {
+			return m, mergeErr(sh.Dir, "%s has %d phases, the run %d", SummaryFile, len(sh.Summary.Phases), len(shards[0].Run.Config.Phases))
+		}
+		for i, ps := range sh.Summary.Phases {
+			st, err := ps.Stats()
+			if err != nil {
+				return m, mergeErr(sh.Dir, "%s: %v", SummaryFile, err)
+			}
+			if m.phases == nil {
+				m.phases = make([]PhaseStats, len(sh.Summary.Phases))
+				for j, w := range shards[0].Run.Config.Phases {
+					m.phases[j] = NewPhaseStats(w, 0)
+				}
+			}
+			m.phases[i].Merge(&st)
+		}
+	}
+	return m, nil
+}
+
 // mergeResults streams every shard's results.json into w with pops
 // renumbered, counting connection reuse and each phase's statistics (a
 // request's phase is its intended send time's offset from its own shard's
@@ -437,10 +475,9 @@ func mergeResults(shards []*ShardDir, w io.Writer, pops int) (mergedResults, err
 	var rec Record
 	for _, sh := range shards {
 		tally := newPhaseTally(shards[0].Run.Config.Phases, sh.Run.Config.Arrival)
-		path := filepath.Join(sh.Dir, ResultsFile)
-		f, err := os.Open(path)
+		f, _, err := OpenResults(sh.Dir)
 		if err != nil {
-			return m, mergeErr(sh.Dir, "cannot read %s: %v", ResultsFile, errors.Unwrap(err))
+			return m, mergeErr(sh.Dir, "cannot read its raw results: %v", err)
 		}
 		dec := NewDecoder(f)
 		off := (sh.Index - 1) * pops
@@ -596,4 +633,48 @@ func mergeLogs(shards []*ShardDir, w io.Writer, pops int) (map[string]*latency.H
 		return nil, fmt.Errorf("loadgen: merge: write latency log: %w", err)
 	}
 	return phases, nil
+}
+
+// MergeSeries merges the shards' series.json (see SeriesOut) into one
+// series of the run, shard k's pop p renumbered k·pops+p as in Merge. The
+// shards start within a second or so of each other; each one's intervals
+// go to the merged interval nearest their time. A shard without
+// series.json (written by an earlier version) makes the result nil.
+func MergeSeries(shards []*ShardDir) (*timeline.Series, error) {
+	pops := shards[0].Run.Config.Pops
+	var out *timeline.Series
+	for _, sh := range shards {
+		data, err := os.ReadFile(filepath.Join(sh.Dir, SeriesFile))
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, mergeErr(sh.Dir, "%v", err)
+		}
+		var tl timeline.Series
+		if err := json.Unmarshal(data, &tl); err != nil {
+			return nil, mergeErr(sh.Dir, "%s: %v", SeriesFile, err)
+		}
+		off := (sh.Index - 1) * pops
+		tl.Rename(func(name string) string {
+			rest, ok := strings.CutPrefix(name, ColPopPrefix)
+			if !ok {
+				return name
+			}
+			p, col, ok := strings.Cut(rest, "/")
+			n, err := strconv.Atoi(p)
+			if !ok || err != nil {
+				return name
+			}
+			return PopColumn(n+off, col)
+		})
+		if out == nil {
+			out = &tl
+			continue
+		}
+		if err := out.Merge(&tl); err != nil {
+			return nil, mergeErr(sh.Dir, "%s: %v", SeriesFile, err)
+		}
+	}
+	return out, nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -24,10 +25,10 @@ func writeShard(t *testing.T, srv *origin.Server, dir string, i, n int, rate flo
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	var results, hlog bytes.Buffer
+	var results, hlog, series bytes.Buffer
 	// Two steps: the run has two phases, which the merge recomputes.
 	opts := append(originOpts(t, srv, "chain.valid"), Pops(2), Arrival(Steps(300*time.Millisecond, rate, 2*rate)), Shard(i, n),
-		Results(&results), HistogramLog(&hlog))
+		Results(&results), HistogramLog(&hlog), SeriesOut(&series))
 	e, err := New(opts...)
 	if err != nil {
 		return err
@@ -44,7 +45,7 @@ func writeShard(t *testing.T, srv *origin.Server, dir string, i, n int, rate flo
 	if err := WriteJSON(&run, NewRunInfo(rep, "test", []string{"load"})); err != nil {
 		return err
 	}
-	for name, data := range map[string][]byte{SummaryFile: sum, ResultsFile: results.Bytes(), HlogFile: hlog.Bytes(), RunFile: run.Bytes()} {
+	for name, data := range map[string][]byte{SummaryFile: sum, ResultsFile: results.Bytes(), HlogFile: hlog.Bytes(), RunFile: run.Bytes(), SeriesFile: series.Bytes()} {
 		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
 			return err
 		}
@@ -265,10 +266,10 @@ func TestOpenShardRefuses(t *testing.T) {
 	conform := filepath.Join(tmp, "conform")
 	_ = os.MkdirAll(conform, 0o755)
 	_ = os.WriteFile(filepath.Join(conform, SummaryFile), []byte(`{"schema_version":1,"checks":[]}`), 0o644)
-	noResults := filepath.Join(tmp, "noresults")
-	_ = os.MkdirAll(noResults, 0o755)
-	_ = os.WriteFile(filepath.Join(noResults, SummaryFile), []byte(`{"schema_version":1,"load":{"requests":1}}`), 0o644)
-	_ = os.WriteFile(filepath.Join(noResults, RunFile), []byte(`{"schema_version":1,"config":{"pops":1}}`), 0o644)
+	noLog := filepath.Join(tmp, "nolog")
+	_ = os.MkdirAll(noLog, 0o755)
+	_ = os.WriteFile(filepath.Join(noLog, SummaryFile), []byte(`{"schema_version":1,"load":{"requests":1}}`), 0o644)
+	_ = os.WriteFile(filepath.Join(noLog, RunFile), []byte(`{"schema_version":1,"config":{"pops":1}}`), 0o644)
 	file := filepath.Join(tmp, "file")
 	_ = os.WriteFile(file, nil, 0o644)
 	tests := []struct{ dir, want string }{
@@ -276,12 +277,72 @@ func TestOpenShardRefuses(t *testing.T) {
 		{file, "not a directory"},
 		{tmp, "no readable summary.json"},
 		{conform, "summary.json has no load section"},
-		{noResults, "no results.json"},
+		{noLog, "no latency.hlog"},
 	}
 	for _, tt := range tests {
 		_, err := OpenShard(tt.dir)
 		if err == nil || !strings.HasPrefix(err.Error(), tt.dir+": ") || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("OpenShard(%s) = %v, want %q naming the directory", tt.dir, err, tt.want)
 		}
+	}
+}
+
+// TestMergeWithoutRawResults: shards merged from their summaries alone
+// (no results.json) give the same phases and reuse as merged from their
+// raw results, and their series merge with the pops renumbered.
+func TestMergeWithoutRawResults(t *testing.T) {
+	srv := startOrigin(t, origin.Config{Profile: "strict"})
+	tmp := t.TempDir()
+	dirs := []string{filepath.Join(tmp, "s1"), filepath.Join(tmp, "s2")}
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for k := range 2 {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs[k] = writeShard(t, srv, dirs[k], k+1, 2, 40) }()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	var raw bytes.Buffer
+	withRaw, err := Merge(openShards(t, dirs...), &raw, io.Discard, "test", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range dirs {
+		if err := os.Remove(filepath.Join(d, ResultsFile)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	without, err := Merge(openShards(t, dirs...), nil, io.Discard, "test", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := withRaw.Summary, without.Summary
+	if len(a.Phases) != 2 || len(b.Phases) != 2 || a.ReuseRatio != b.ReuseRatio || a.RequestsWithConnection != b.RequestsWithConnection {
+		t.Fatalf("phases %d/%d, reuse %v/%v", len(a.Phases), len(b.Phases), a.ReuseRatio, b.ReuseRatio)
+	}
+	for i := range a.Phases {
+		pa, pb := a.Phases[i], b.Phases[i]
+		pa.LatencyHDR, pa.HandshakeHDR, pb.LatencyHDR, pb.HandshakeHDR = nil, nil, nil, nil
+		if fmt.Sprint(pa) != fmt.Sprint(pb) {
+			t.Errorf("phase %d from raw results\n %+v\nfrom summaries\n %+v", i, pa, pb)
+		}
+	}
+	tl, err := MergeSeries(openShards(t, dirs...))
+	if err != nil || tl == nil {
+		t.Fatalf("MergeSeries: %v, %v", tl, err)
+	}
+	var sent float64
+	for _, v := range tl.Sum(ColSent) {
+		sent += v
+	}
+	if int64(sent) != a.Requests {
+		t.Errorf("merged series sent %v, the run %d requests", sent, a.Requests)
+	}
+	if !tl.HasSum(PopColumn(3, ColFull)) || tl.HasSum(PopColumn(4, ColFull)) {
+		t.Errorf("pops not renumbered 0-3: %v", tl.SumNames())
 	}
 }

@@ -96,6 +96,7 @@ type options struct {
 	keepBodies      bool
 	results         io.Writer
 	hlog            io.Writer
+	series          io.Writer
 	progress        func(Progress)
 	interval        time.Duration
 	stopGrace       time.Duration
@@ -230,6 +231,11 @@ func Results(w io.Writer) Option { return func(o *options) { o.results = w } }
 
 // HistogramLog streams the interval histograms (latency.hlog) to w.
 func HistogramLog(w io.Writer) Option { return func(o *options) { o.hlog = w } }
+
+// SeriesOut writes the run's bounded per-interval series (series.json: see
+// SeriesBuilder) to w when the run ends: a constant amount per second of
+// run, whatever the request rate, so reports work without results.json.
+func SeriesOut(w io.Writer) Option { return func(o *options) { o.series = w } }
 
 // OnProgress calls f every interval with the run's progress, from the
 // goroutine that owns the histograms (f must not block).

@@ -227,6 +227,30 @@ type PhaseSummary struct {
 	// ReuseRatio is the share of the phase's requests served on a reused
 	// connection (as a scenario's min_reuse_ratio counts it).
 	ReuseRatio float64 `json:"reuse_ratio"`
+	// The counts and histograms behind the figures above, so that shards
+	// merge exactly without their raw results: requests on a reused
+	// connection and on any connection, successful requests by identity,
+	// and the latency and handshake histograms (HdrHistogram V2, base64).
+	Reused       int64              `json:"requests_reused"`
+	WithConn     int64              `json:"requests_with_connection"`
+	Identities   map[string]int64   `json:"identities,omitempty"`
+	LatencyHDR   *latency.Histogram `json:"latency_corrected_hdr,omitempty"`
+	HandshakeHDR *latency.Histogram `json:"tls_handshake_hdr,omitempty"`
+}
+
+// Stats are the statistics a phase summary was made from (that of a run
+// of an earlier version, without its counts and histograms, is refused).
+func (s PhaseSummary) Stats() (PhaseStats, error) {
+	if s.LatencyHDR == nil || s.HandshakeHDR == nil {
+		return PhaseStats{}, fmt.Errorf("phase %q has no histograms (written by an earlier version: merge it with its results.json)", s.Name)
+	}
+	p := NewPhaseStats(PhaseWindow{Name: s.Name, Kind: s.Kind, Start: Duration(s.StartS * float64(time.Second)), End: Duration(s.EndS * float64(time.Second))}, s.Scheduled)
+	p.Requests, p.Errors, p.Reused, p.WithConn = s.Requests, s.Errors, s.Reused, s.WithConn
+	p.NewConns, p.Full, p.Resumed = s.NewConnections, s.Handshakes.Full, s.Handshakes.Resumed
+	p.Corrected, p.Handshake = s.LatencyHDR, s.HandshakeHDR
+	addCounts(p.ErrorsByClass, s.ErrorsByClass)
+	addCounts(p.Identities, s.Identities)
+	return p, nil
 }
 
 // Summary is p as summary.json records it.
@@ -236,6 +260,11 @@ func (p *PhaseStats) Summary() PhaseSummary {
 		Scheduled: p.Scheduled, Requests: p.Requests, RateAsked: round4(p.AskedRate), RateAchieved: round4(p.SentRate()),
 		Errors: p.Errors, ErrorRate: ratio(p.Errors, p.Requests), Latency: p.Corrected.Percentiles(), Handshake: p.Handshake.Percentiles(),
 		NewConnections: p.NewConns, Handshakes: Handshakes{Full: p.Full, Resumed: p.Resumed}, ReuseRatio: ratio(p.Reused, p.Requests),
+		Reused: p.Reused, WithConn: p.WithConn, LatencyHDR: p.Corrected, HandshakeHDR: p.Handshake,
+	}
+	if len(p.Identities) > 0 {
+		s.Identities = map[string]int64{}
+		addCounts(s.Identities, p.Identities)
 	}
 	if len(p.ErrorsByClass) > 0 {
 		s.ErrorsByClass = map[ErrorClass]int64{}

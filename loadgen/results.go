@@ -3,10 +3,16 @@ package loadgen
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
@@ -172,4 +178,110 @@ func NewDecoder(r io.Reader) Decoder {
 		}
 		return nil
 	}
+}
+
+// ResultsMode says what a run keeps of its raw results.
+type ResultsMode string
+
+// The results modes: every line in results.json (the default), the same
+// lines gzip-compressed in results.json.gz (`zcat results.json.gz | vegeta
+// report` reads them), or none. Every run writes its summary, latency.hlog
+// and series.json whatever the mode, so reports, merge and thresholds work
+// without raw results.
+const (
+	ResultsFull ResultsMode = "full"
+	ResultsGzip ResultsMode = "gzip"
+	ResultsNone ResultsMode = "none"
+)
+
+// Files of a run directory beside results.json.
+const (
+	ResultsGzipFile = "results.json.gz"
+	SeriesFile      = "series.json"
+)
+
+// ParseResultsMode reads full, gzip or none ("" is full).
+func ParseResultsMode(s string) (ResultsMode, error) {
+	switch m := ResultsMode(s); m {
+	case "":
+		return ResultsFull, nil
+	case ResultsFull, ResultsGzip, ResultsNone:
+		return m, nil
+	}
+	return "", fmt.Errorf("%q: want full, gzip or none", s)
+}
+
+// File is the raw results file the mode writes ("" for none).
+func (m ResultsMode) File() string {
+	switch m {
+	case ResultsGzip:
+		return ResultsGzipFile
+	case ResultsNone:
+		return ""
+	}
+	return ResultsFile
+}
+
+// OpenResults opens the raw results a run directory kept, results.json or
+// results.json.gz (decompressed), and names the file; the error wraps
+// fs.ErrNotExist when it kept none.
+func OpenResults(dir string) (io.ReadCloser, string, error) {
+	path := filepath.Join(dir, ResultsFile)
+	f, err := os.Open(path)
+	if err == nil {
+		return f, path, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return nil, path, err
+	}
+	gzPath := filepath.Join(dir, ResultsGzipFile)
+	gf, err := os.Open(gzPath)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, path, fmt.Errorf("%s: no %s or %s: %w", dir, ResultsFile, ResultsGzipFile, fs.ErrNotExist)
+		}
+		return nil, gzPath, err
+	}
+	zr, err := gzip.NewReader(bufio.NewReaderSize(gf, 64<<10))
+	if err != nil {
+		gf.Close()
+		return nil, gzPath, fmt.Errorf("%s: %w", gzPath, err)
+	}
+	return gzipFile{zr, gf}, gzPath, nil
+}
+
+// gzipFile closes the decompressor and its file.
+type gzipFile struct {
+	*gzip.Reader
+	f *os.File
+}
+
+func (g gzipFile) Close() error { return errors.Join(g.Reader.Close(), g.f.Close()) }
+
+// CreateResults creates the raw results file of mode in dir and returns
+// the writer to stream results.json lines into (nil for none) and the
+// function that finishes it (flushes the compressor, closes the file;
+// once: later calls return the first one's error, so it can be deferred).
+func CreateResults(dir string, mode ResultsMode) (io.Writer, func() error, error) {
+	name := mode.File()
+	if name == "" {
+		return nil, func() error { return nil }, nil
+	}
+	f, err := os.Create(filepath.Join(dir, name))
+	if err != nil {
+		return nil, nil, err
+	}
+	var w io.Writer = f
+	finish := f.Close
+	if mode == ResultsGzip {
+		// BestSpeed: results are written as the run goes, on the generator's CPU.
+		zw, _ := gzip.NewWriterLevel(f, gzip.BestSpeed)
+		w, finish = zw, func() error { return errors.Join(zw.Close(), f.Close()) }
+	}
+	var once sync.Once
+	var finishErr error
+	return w, func() error {
+		once.Do(func() { finishErr = finish() })
+		return finishErr
+	}, nil
 }

@@ -58,8 +58,11 @@ type Summary struct {
 	Handshakes  Handshakes `json:"handshakes"`
 	Dial        DialStats  `json:"dial"`
 	// ReuseRatio is the share of requests served on a connection an
-	// earlier request used (the first request on a connection counts as new).
-	ReuseRatio float64 `json:"reuse_ratio"`
+	// earlier request used (the first request on a connection counts as new),
+	// of RequestsWithConnection; RequestsReused counts them.
+	ReuseRatio             float64 `json:"reuse_ratio"`
+	RequestsReused         int64   `json:"requests_reused"`
+	RequestsWithConnection int64   `json:"requests_with_connection"`
 	// Negotiated counts new connections by "version cipher curve".
 	// Connect and TLS phase latencies cover every connection the dialer
 	// made; UnrecordedConnections counts those whose timing was lost

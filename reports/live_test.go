@@ -3,6 +3,7 @@ package reports
 import (
 	"context"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -48,7 +49,12 @@ func liveRun(dir string, opts ...loadgen.Option) (*loadgen.Report, error) {
 		return nil, err
 	}
 	defer hlog.Close()
-	eng, err := loadgen.New(append(opts, loadgen.Results(results), loadgen.HistogramLog(hlog))...)
+	series, err := os.Create(filepath.Join(dir, loadgen.SeriesFile))
+	if err != nil {
+		return nil, err
+	}
+	defer series.Close()
+	eng, err := loadgen.New(append(opts, loadgen.Results(results), loadgen.HistogramLog(hlog), loadgen.SeriesOut(series))...)
 	if err != nil {
 		return nil, err
 	}
@@ -58,7 +64,7 @@ func liveRun(dir string, opts ...loadgen.Option) (*loadgen.Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := errors.Join(results.Close(), hlog.Close(),
+	if err := errors.Join(results.Close(), hlog.Close(), series.Close(),
 		loadgen.WriteJSONFile(filepath.Join(dir, "run.json"), loadgen.NewRunInfo(rep, "test", []string{"originproof", "load"}))); err != nil {
 		return nil, err
 	}
@@ -190,5 +196,48 @@ func TestInBrowserMergedShards(t *testing.T) {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("summary.md of the merged run lacks %q:\n%s", want, md)
 		}
+	}
+}
+
+// TestSeriesWithoutRawResults: a run that kept no results.json is drawn
+// from the series.json it wrote as it went, with the same counts as the
+// series read from its results.
+func TestSeriesWithoutRawResults(t *testing.T) {
+	dir := t.TempDir()
+	rep, err := liveRun(dir, append(liveOrigin(t), loadgen.Pops(2), loadgen.Arrival(loadgen.Steps(500*time.Millisecond, 40, 80)))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromResults, err := LoadRun(dir)
+	if err != nil || fromResults.Series == nil {
+		t.Fatalf("with results.json: %v", err)
+	}
+	if err := os.Remove(filepath.Join(dir, "results.json")); err != nil {
+		t.Fatal(err)
+	}
+	fromSeries, err := LoadRun(dir)
+	if err != nil || fromSeries.Series == nil {
+		t.Fatalf("without results.json: %v (series %v)", err, fromSeries)
+	}
+	total := func(c []float64, bucket float64) (n float64) {
+		for _, v := range c {
+			n += v * bucket
+		}
+		return n
+	}
+	a, b := fromResults.Series, fromSeries.Series
+	for _, c := range []struct {
+		name string
+		x, y float64
+	}{
+		{"sent", total(a.Sent, a.BucketS), total(b.Sent, b.BucketS)},
+		{"full handshakes", total(a.Conns.Full, a.BucketS), total(b.Conns.Full, b.BucketS)},
+	} {
+		if math.Round(c.x) != math.Round(c.y) || (c.name == "sent" && int64(math.Round(c.y)) != rep.Summary.Requests) {
+			t.Errorf("%s: %v from results.json, %v from series.json (%d requests)", c.name, c.x, c.y, rep.Summary.Requests)
+		}
+	}
+	if _, err := RenderDir(dir); err != nil {
+		t.Errorf("render without results.json: %v", err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 	goruntime "runtime"
 	"slices"
 	"strconv"
@@ -92,178 +93,18 @@ type ConnModel struct {
 }
 
 // resultLine is the subset of a results.json line the report reads.
-type resultLine struct {
-	Timestamp        time.Time `json:"timestamp"`
-	Intended         time.Time `json:"intended"`
-	Latency          int64     `json:"latency"`
-	LatencyCorrected int64     `json:"latency_corrected"`
-	Connect          int64     `json:"connect"`
-	TLSHandshake     int64     `json:"tls_handshake"`
-	TLSResumed       bool      `json:"tls_resumed"`
-	TTFB             int64     `json:"ttfb"`
-	Code             uint16    `json:"code"`
-	Error            string    `json:"error"`
-	ErrorClass       string    `json:"error_class"`
-	Pop              int       `json:"pop"`
-	ConnID           uint64    `json:"conn_id"`
-	ConnReused       bool      `json:"conn_reused"`
-}
+type resultLine = loadgen.Sample
 
-// Timeline columns.
+// Timeline columns (loadgen's names).
 const (
-	colAsked, colSent                 = "asked", "sent"
-	colConnSum, colConnN              = "connect_ns", "connect_n"
-	colHsSum, colHsN                  = "handshake_ns", "handshake_n"
-	colTTFBSum, colTTFBN              = "ttfb_ns", "ttfb_n"
-	colTotSum, colTotN, colTotMax     = "total_ns", "total_n", "total_max_ns"
-	colFull, colResumed, colFailed    = "full", "resumed", "conn_failed"
-	colOpenDelta, colErrors, colPopPf = "open_delta", "errors/", "pop/"
+	colAsked, colSent                 = loadgen.ColAsked, loadgen.ColSent
+	colConnSum, colConnN              = loadgen.ColConnectSum, loadgen.ColConnectN
+	colHsSum, colHsN                  = loadgen.ColHandshakeSum, loadgen.ColHandshakeN
+	colTTFBSum, colTTFBN              = loadgen.ColTTFBSum, loadgen.ColTTFBN
+	colTotSum, colTotN, colTotMax     = loadgen.ColTotalSum, loadgen.ColTotalN, loadgen.ColTotalMax
+	colFull, colResumed, colFailed    = loadgen.ColFull, loadgen.ColResumed, loadgen.ColConnFailed
+	colOpenDelta, colErrors, colPopPf = loadgen.ColOpenDelta, loadgen.ColErrors, loadgen.ColPopPrefix
 )
-
-// connSpan is one connection's buckets: where it opened and where it
-// closed (the series' length when after the run's end).
-type connSpan struct{ open, close int32 }
-
-// connKey names a connection: pop and conn_id together (ids are per shard).
-func connKey(pop int, id uint64) uint64 { return uint64(pop)<<40 | id&(1<<40-1) }
-
-// reader is one worker's share of a results.json: its own timeline and
-// connection spans.
-type reader struct {
-	tl    *timeline.Series
-	model ConnModel
-	conns map[uint64]connSpan
-	cols  struct {
-		asked, sent, connSum, connN, hsSum, hsN, ttfbSum, ttfbN, totSum, totN, totMax, full, resumed, failed []float64
-	}
-	pops [][3][]float64 // per pop: full, resumed, failed
-}
-
-func newReader(start time.Time, width time.Duration, n int, model ConnModel) *reader {
-	r := &reader{tl: timeline.NewGrid(start, width, n), model: model, conns: map[uint64]connSpan{}}
-	c, tl := &r.cols, r.tl
-	c.asked, c.sent = tl.Sum(colAsked), tl.Sum(colSent)
-	c.connSum, c.connN, c.hsSum, c.hsN = tl.Sum(colConnSum), tl.Sum(colConnN), tl.Sum(colHsSum), tl.Sum(colHsN)
-	c.ttfbSum, c.ttfbN, c.totSum, c.totN, c.totMax = tl.Sum(colTTFBSum), tl.Sum(colTTFBN), tl.Sum(colTotSum), tl.Sum(colTotN), tl.Max(colTotMax)
-	c.full, c.resumed, c.failed = tl.Sum(colFull), tl.Sum(colResumed), tl.Sum(colFailed)
-	return r
-}
-
-func popCol(pop int, name string) string { return colPopPf + strconv.Itoa(pop) + "/" + name }
-
-func (r *reader) pop(p int) *[3][]float64 {
-	for len(r.pops) <= p {
-		i := len(r.pops)
-		r.pops = append(r.pops, [3][]float64{r.tl.Sum(popCol(i, colFull)), r.tl.Sum(popCol(i, colResumed)), r.tl.Sum(popCol(i, colFailed))})
-	}
-	return &r.pops[p]
-}
-
-// add counts one result.
-func (r *reader) add(l *resultLine) {
-	c, tl := &r.cols, r.tl
-	if !l.Intended.IsZero() {
-		c.asked[tl.Clamp(l.Intended)]++
-	}
-	i := tl.Clamp(l.Timestamp)
-	c.sent[i]++
-	if l.Connect > 0 {
-		c.connN[i]++
-		c.connSum[i] += float64(l.Connect)
-	}
-	if l.TLSHandshake > 0 {
-		c.hsN[i]++
-		c.hsSum[i] += float64(l.TLSHandshake)
-	}
-	if l.TTFB > 0 {
-		c.ttfbN[i]++
-		c.ttfbSum[i] += float64(l.TTFB)
-	}
-	lat := l.LatencyCorrected
-	if lat == 0 {
-		lat = l.Latency
-	}
-	c.totN[i]++
-	c.totSum[i] += float64(lat)
-	c.totMax[i] = math.Max(c.totMax[i], float64(lat))
-	failed := loadgen.Failed(l.Code, l.Error)
-	if failed {
-		tl.Sum(colErrors + string(loadgen.ClassOf(l.ErrorClass, l.Code)))[i]++
-	}
-	if l.Pop < 0 || l.Pop >= 1<<20 {
-		return
-	}
-	p := r.pop(l.Pop)
-	switch {
-	case l.ConnID == 0:
-		if failed {
-			c.failed[i]++
-			p[2][i]++
-		}
-		return
-	case !l.ConnReused && l.TLSResumed:
-		c.resumed[i]++
-		p[1][i]++
-	case !l.ConnReused:
-		c.full[i]++
-		p[0][i]++
-	}
-	// The connection is open from this request's send until its response
-	// plus the time it may idle in the pool (none once it failed: the
-	// transport drops a connection that errored).
-	tail := time.Duration(l.Latency)
-	if !failed {
-		tail += r.model.KeepAlive
-	}
-	closeAt, in := tl.Index(l.Timestamp.Add(tail))
-	if !in && closeAt == tl.Len()-1 {
-		closeAt = tl.Len()
-	}
-	k := connKey(l.Pop, l.ConnID)
-	sp, ok := r.conns[k]
-	if !ok {
-		sp = connSpan{open: int32(i), close: int32(closeAt)}
-	} else {
-		sp.open, sp.close = min(sp.open, int32(i)), max(sp.close, int32(closeAt))
-	}
-	r.conns[k] = sp
-}
-
-// merge adds another worker's share into r.
-func (r *reader) merge(o *reader) error {
-	if err := r.tl.Merge(o.tl); err != nil {
-		return err
-	}
-	for k, b := range o.conns {
-		if a, ok := r.conns[k]; ok {
-			b.open, b.close = min(a.open, b.open), max(a.close, b.close)
-		}
-		r.conns[k] = b
-	}
-	return nil
-}
-
-// spans turns the connections into +1/−1 deltas of the open column, over
-// all pops and per pop.
-func (r *reader) spans() {
-	tl := r.tl
-	all := tl.Sum(colOpenDelta)
-	perPop := map[int][]float64{}
-	for k, sp := range r.conns {
-		pop := int(k >> 40)
-		d, ok := perPop[pop]
-		if !ok {
-			d = tl.Sum(popCol(pop, colOpenDelta))
-			perPop[pop] = d
-		}
-		all[sp.open]++
-		d[sp.open]++
-		if int(sp.close) < tl.Len() {
-			all[sp.close]--
-			d[sp.close]--
-		}
-	}
-}
 
 // ReadSeries aggregates a results.json stream into at most maxBuckets
 // buckets over [start, start+span). It reads line by line and never holds
@@ -278,12 +119,12 @@ func ReadSeries(r io.Reader, start time.Time, span time.Duration, model ConnMode
 	}
 	workers := min(max(goruntime.GOMAXPROCS(0), 1), 4)
 	chunks := make(chan chunk, 2*workers)
-	readers := make([]*reader, workers)
+	readers := make([]*loadgen.SeriesBuilder, workers)
 	errs := make([]error, workers)
 	errLines := make([]int, workers)
 	var wg sync.WaitGroup
 	for w := range workers {
-		readers[w] = newReader(grid.Start(), grid.Width(), grid.Len(), model)
+		readers[w] = loadgen.NewSeriesBuilder(grid.Start(), grid.Width(), grid.Len(), model.KeepAlive)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -298,7 +139,7 @@ func ReadSeries(r io.Reader, start time.Time, span time.Duration, model ConnMode
 						errs[w], errLines[w] = fmt.Errorf("results line %d: %w", c.first+i, err), c.first+i
 						break
 					}
-					rd.add(&l)
+					rd.Add(&l)
 				}
 			}
 		}()
@@ -340,12 +181,11 @@ func ReadSeries(r io.Reader, start time.Time, span time.Duration, model ConnMode
 	}
 	rd := readers[0]
 	for _, o := range readers[1:] {
-		if err := rd.merge(o); err != nil {
+		if err := rd.Merge(o); err != nil {
 			return nil, err
 		}
 	}
-	rd.spans()
-	return newSeries(rd.tl), nil
+	return newSeries(rd.Timeline()), nil
 }
 
 // Value is a chart value; NaN (no sample in the bucket) is written as
@@ -454,7 +294,7 @@ func popSeries(tl *timeline.Series) *PopSeries {
 		ps.T[i] = round3(float64(i) * ws)
 	}
 	for _, p := range pops {
-		ps.Pops = append(ps.Pops, PopLine{Pop: p, ConnSeries: connSeries(tl, popCol(p, ""), ws)})
+		ps.Pops = append(ps.Pops, PopLine{Pop: p, ConnSeries: connSeries(tl, loadgen.PopColumn(p, ""), ws)})
 	}
 	return ps
 }
@@ -552,15 +392,22 @@ func LoadRun(dir string) (*Run, error) {
 			}
 		}
 	}
-	if f, err := os.Open(dir + "/results.json"); err == nil {
+	if f, path, err := loadgen.OpenResults(dir); err == nil {
 		if start.IsZero() {
-			start = firstTimestamp(dir + "/results.json")
+			start = firstTimestamp(dir)
 		}
 		run.Series, err = ReadSeries(f, start, span, model)
 		f.Close()
 		if err != nil {
-			return nil, fmt.Errorf("%s/results.json: %w", dir, err)
+			return nil, fmt.Errorf("%s: %w", path, err)
 		}
+	} else if data, err := os.ReadFile(filepath.Join(dir, loadgen.SeriesFile)); err == nil {
+		// No raw results kept: the series the run wrote as it went.
+		var tl timeline.Series
+		if err := json.Unmarshal(data, &tl); err != nil {
+			return nil, fmt.Errorf("%s/%s: %w", dir, loadgen.SeriesFile, err)
+		}
+		run.Series = newSeries(&tl)
 	}
 	if f, err := os.Open(dir + "/latency.hlog"); err == nil {
 		run.Distribution, err = ReadDistribution(f)
@@ -572,8 +419,8 @@ func LoadRun(dir string) (*Run, error) {
 	return run, nil
 }
 
-func firstTimestamp(path string) time.Time {
-	f, err := os.Open(path)
+func firstTimestamp(dir string) time.Time {
+	f, _, err := loadgen.OpenResults(dir)
 	if err != nil {
 		return time.Time{}
 	}

@@ -74,7 +74,7 @@ func TestMalformedScenarios(t *testing.T) {
 	}{
 		{"empty file", "", "s.yaml: the file is empty: a scenario needs at least a target (see scenarios/smoke.yaml)"},
 		{"syntax", "target: [\n", "s.yaml:1:1: YAML syntax: did not find expected node content"},
-		{"unknown top-level field", ok + "tresholds: []\n", `s.yaml:3:1: unknown field "tresholds" (allowed: name, target, pki, policy, pooling, load, thresholds, cdn, distribution)`},
+		{"unknown top-level field", ok + "tresholds: []\n", `s.yaml:3:1: unknown field "tresholds" (allowed: name, target, pki, policy, pooling, load, thresholds, cdn, distribution, results)`},
 		{"unknown nested field", "target: {url: 'https://o.test/', sni: x}\npki: {dir: pki}\n", `s.yaml:1:34: target: unknown field "sni" (allowed: url, server_name, connect_to, headers, path, server_roots, server)`},
 		{"unknown server", "target: {url: 'https://o.test/', server: envoy}\npki: {dir: pki}\n", `s.yaml:1:42: target.server: "envoy" is not allowed (allowed: nginx, haproxy, apache, caddy)`},
 		{"missing target", "pki: {dir: pki}\n", `s.yaml:1:1: missing required field "target" in the scenario`},

@@ -31,6 +31,7 @@ type Scenario struct {
 	Thresholds   []Threshold   `yaml:"thresholds" desc:"limits the load must stay within; a breach fails the gate"`
 	CDN          string        `yaml:"cdn" default:"cloudfront" limit:"cdn" desc:"the CDN whose edges are modelled: pool defaults, request headers, client certificate rules (docs/cdns.md)"`
 	Distribution *Distribution `yaml:"distribution" desc:"a CloudFront distribution config: its origin's settings fill pooling (fields not given), its custom headers are sent, and the distribution checks judge the pair"`
+	Results      string        `yaml:"results" default:"full" enum:"full,gzip,none" desc:"what the load keeps of its raw results: full (results.json), gzip (results.json.gz) or none; summary, latency.hlog and series.json are always written, so reports, merge and thresholds work without them (kube render sets its --results, gzip by default)"`
 }
 
 // Distribution names a CloudFront distribution config and the origin in it.

@@ -21,6 +21,7 @@ func newCertifyCmd() *cobra.Command {
 		out, server     string
 		dryRun, verbose bool
 		shards          shardFlags
+		results         string
 		dist            distFlags
 	)
 	cmd := &cobra.Command{
@@ -61,7 +62,15 @@ what one certify writes and exits with the gate's verdict.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := loadScenario(args[0], dist.edit(cmd.Flags().Changed("cdn")))
+			edit := dist.edit(cmd.Flags().Changed("cdn"))
+			s, err := loadScenario(args[0], func(s *scenarios.Scenario) {
+				if edit != nil {
+					edit(s)
+				}
+				if results != "" {
+					s.Results = results // validated with the scenario
+				}
+			})
 			if err != nil {
 				return err
 			}
@@ -94,6 +103,7 @@ what one certify writes and exits with the gate's verdict.`,
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the resolved plan and exit without sending traffic")
 	cmd.Flags().BoolVar(&verbose, "verbose", false, "show Ginkgo's progress on stderr")
 	shards.register(cmd.Flags())
+	cmd.Flags().StringVar(&results, "results", "", "raw results kept: full, gzip or none (default: the scenario's results:, full)")
 	dist.register(cmd.Flags())
 	cmd.Flags().StringVar(&server, "server", "", serverFlagHelp+" (instead of the scenario's target.server)")
 	return cmd

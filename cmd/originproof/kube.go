@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/originproof/originproof/kube"
+	"github.com/originproof/originproof/loadgen"
 	"github.com/originproof/originproof/scenarios"
 )
 
@@ -80,5 +81,6 @@ skipped. See docs/scale-out.md.`,
 	f.StringVar(&opts.ResultsClaim, "results-claim", "", "an existing ReadWriteMany PersistentVolumeClaim for the outputs (default: render one)")
 	f.BoolVar(&opts.Merge, "merge", false, "add the Job that merges the shards' outputs")
 	f.StringVar(&opts.PKIOut, "pki-out", "", "with pki.generate or pki.ca_cert: write the PKI minted at render time here")
+	f.StringVar((*string)(&opts.Results), "results", string(loadgen.ResultsGzip), "what each shard keeps of its raw results: gzip (results.json.gz), full or none (the pods' scenario results:)")
 	return cmd
 }

@@ -29,6 +29,7 @@ type loadFlags struct {
 	pops, maxConns, connectAttempts     int
 	maxWorkers                          uint64
 	originShield, keepBodies            bool
+	results                             string
 }
 
 func newLoadCmd() *cobra.Command {
@@ -89,6 +90,7 @@ interval log) and report.html. Exit 0 when every request succeeded, 1 when any f
 	f.shards.register(fl)
 	fl.Uint64Var(&f.maxWorkers, "max-workers", 0, "cap on Vegeta's workers (0: unbounded; a cap shows as generator_limited)")
 	fl.BoolVar(&f.keepBodies, "keep-bodies", false, "keep response bodies and headers in results.json")
+	fl.StringVar(&f.results, "results", string(loadgen.ResultsFull), "raw results kept: full (results.json), gzip (results.json.gz) or none (summary.json, latency.hlog and series.json are written anyway)")
 	return cmd
 }
 
@@ -190,7 +192,7 @@ func runLoad(cmd *cobra.Command, f *loadFlags) error {
 	prog := newProgressPrinter(stderr)
 	lo := certify.LoadOptions{
 		Out: f.out, Version: version, Args: certify.RedactArgs(os.Args), Progress: prog.print, Started: loadStarted(stderr, "load"),
-		StartAt: startAt, StartTolerance: f.shards.tolerance, Waiting: waiting(stderr, "load"),
+		StartAt: startAt, StartTolerance: f.shards.tolerance, Waiting: waiting(stderr, "load"), Results: loadgen.ResultsMode(f.results),
 	}
 	rep, runErr := certify.RunLoad(cmd.Context(), opts, lo)
 	prog.done()

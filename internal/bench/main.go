@@ -35,6 +35,7 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"github.com/originproof/originproof/certify"
 	"github.com/originproof/originproof/cloudfront"
 	"github.com/originproof/originproof/fixtures"
 	"github.com/originproof/originproof/fixtures/origin"
@@ -53,7 +54,7 @@ func main() {
 		return
 	}
 	quick := flag.Bool("quick", false, "shorter runs (for a smoke test)")
-	only := flag.String("only", "", "run only the sections whose name contains this (keepalive, maxrate, handshake, omission, memory)")
+	only := flag.String("only", "", "run only the sections whose name contains this (keepalive, maxrate, handshake, omission, memory, disk)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of this process to FILE")
 	flag.Parse()
 	if *cpuProfile != "" {
@@ -115,6 +116,7 @@ func bench(quick bool, only string) error {
 		f    func(*env) ([]row, error)
 	}{
 		{"keepalive", keepAliveCPU}, {"maxrate", maxRate}, {"handshake", handshakeCPU}, {"omission", coordinatedOmission}, {"memory", memory},
+		{"disk", disk},
 	}
 	var rows []row
 	for _, section := range sections {
@@ -683,6 +685,54 @@ func memory(e *env) ([]row, error) {
 		ours: float64(large) / 1024, base: float64(small) / 1024, ratio: r, target: "< 1.2", verdict: verdict(r < 1.2),
 		why: fmt.Sprintf("separate generator processes at %d/s, 4 pops, results.json and latency.hlog to files; /proc/self/status VmHWM", rate),
 	}}, nil
+}
+
+// disk measures what a run leaves on disk per second of run, for each
+// results mode: the raw results (results.json, results.json.gz or none)
+// and what every run writes (latency.hlog, series.json, run.json).
+func disk(e *env) ([]row, error) {
+	addr, err := e.startHelper("helper-origin")
+	if err != nil {
+		return nil, err
+	}
+	defer e.stopHelpers()
+	d := e.dur(3 * time.Second)
+	var rows []row
+	for _, rate := range []float64{1000, 5000} {
+		var full float64
+		for _, mode := range []loadgen.ResultsMode{loadgen.ResultsFull, loadgen.ResultsGzip, loadgen.ResultsNone} {
+			out := filepath.Join(e.dir, fmt.Sprintf("disk-%g-%s", rate, mode))
+			opts := []loadgen.Option{
+				loadgen.Target(targetURL(addr)), loadgen.ConnectTo(addr), loadgen.RootCAs(e.roots, "bench"),
+				loadgen.ClientIdentity(loadgen.Identity{Name: "chain.valid", Certificate: &e.cert}), loadgen.Pops(4), loadgen.Rate(rate, d),
+			}
+			rep, err := certify.RunLoad(context.Background(), opts, certify.LoadOptions{Out: out, Results: mode})
+			if err != nil {
+				return nil, err
+			}
+			var bytes int64
+			entries, err := os.ReadDir(out)
+			if err != nil {
+				return nil, err
+			}
+			for _, en := range entries {
+				if info, err := en.Info(); err == nil {
+					bytes += info.Size()
+				}
+			}
+			perS := float64(bytes) / d.Seconds()
+			if mode == loadgen.ResultsFull {
+				full = perS
+			}
+			s := rep.Summary
+			rows = append(rows, row{
+				section: "disk", metric: fmt.Sprintf("bytes on disk per second of run @ %g/s, results %s", rate, mode),
+				ours: perS, base: full, ratio: perS / full, target: "(info)",
+				why: fmt.Sprintf("%d requests sent (%.0f/s achieved), %.0f bytes/request; baseline: results full; latency.hlog + series.json + run.json included", s.Requests, s.RateAchieved, float64(bytes)/float64(max(s.Requests, 1))),
+			})
+		}
+	}
+	return rows, nil
 }
 
 func minOf(v []float64) float64 {

@@ -296,3 +296,28 @@ func sortedKeys(m map[Key]*Histogram) []Key {
 	})
 	return keys
 }
+
+// MarshalText encodes the histogram as HdrHistogram's V2 compressed
+// encoding in base64 (what hdrhistogram-go and the Java tools decode), so
+// a histogram kept in JSON merges exactly with another.
+func (h *Histogram) MarshalText() ([]byte, error) {
+	b, err := h.h.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
+	if err != nil {
+		return nil, fmt.Errorf("latency: encode histogram: %w", err)
+	}
+	return b, nil
+}
+
+// UnmarshalText decodes what MarshalText wrote (clamped counts are not
+// carried: a decoded histogram's Clamped is 0).
+func (h *Histogram) UnmarshalText(b []byte) error {
+	hh, err := hdrhistogram.Decode(b)
+	if err != nil {
+		return fmt.Errorf("latency: decode histogram: %w", err)
+	}
+	if hh.LowestTrackableValue() != Lowest || hh.HighestTrackableValue() != Highest || hh.SignificantFigures() != SigFigs {
+		return fmt.Errorf("latency: decode histogram: range %d-%d at %d digits, want %d-%d at %d", hh.LowestTrackableValue(), hh.HighestTrackableValue(), hh.SignificantFigures(), Lowest, Highest, SigFigs)
+	}
+	h.h, h.Clamped = hh, 0
+	return nil
+}

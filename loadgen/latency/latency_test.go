@@ -289,3 +289,30 @@ func TestEncodingDecodesToTheSameHistogram(t *testing.T) {
 		})
 	}
 }
+
+// TestHistogramText: a histogram written as text reads back with the same
+// counts, and merges exactly.
+func TestHistogramText(t *testing.T) {
+	h := New()
+	for i := 1; i <= 1000; i++ {
+		h.Record(time.Duration(i) * 37 * time.Microsecond)
+	}
+	b, err := h.MarshalText()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Histogram
+	if err := back.UnmarshalText(b); err != nil {
+		t.Fatal(err)
+	}
+	if back.Count() != h.Count() || back.Percentiles() != h.Percentiles() {
+		t.Errorf("read back %+v, wrote %+v", back.Percentiles(), h.Percentiles())
+	}
+	back.Merge(h)
+	if back.Count() != 2000 || back.Quantile(50) != h.Quantile(50) {
+		t.Errorf("merged: %d values, median %v", back.Count(), back.Quantile(50))
+	}
+	if err := back.UnmarshalText([]byte("bm90IGEgaGlzdG9ncmFt")); err == nil {
+		t.Error("garbage decoded")
+	}
+}

@@ -264,3 +264,17 @@ func (s *Series) UnmarshalJSON(b []byte) error {
 	}
 	return nil
 }
+
+// Rename renames every column by f (e.g. to renumber per-pop columns).
+func (s *Series) Rename(f func(string) string) {
+	for _, m := range []map[string][]float64{s.sums, s.maxes} {
+		renamed := make(map[string][]float64, len(m))
+		for k, v := range m {
+			renamed[f(k)] = v
+		}
+		clear(m)
+		for k, v := range renamed {
+			m[k] = v
+		}
+	}
+}
