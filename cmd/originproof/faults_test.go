@@ -171,7 +171,7 @@ func loadUnderFault(t *testing.T, pkiDir string, tt faultCase) {
 	}
 
 	// The client's connections and handshakes are the origin's.
-	st := waitStats(srv, func(st origin.Stats) bool {
+	st := srv.WaitStats(5*time.Second, func(st origin.Stats) bool {
 		d := delta(st, before)
 		return d.Connections == s.Connections && d.FullHandshakes+d.ResumedHandshakes == s.Handshakes.Full+s.Handshakes.Resumed &&
 			d.FailedHandshakes == s.Handshakes.Failed
@@ -267,19 +267,6 @@ func delta(st, before origin.Stats) origin.Stats {
 	return d
 }
 
-// waitStats waits (bounded) for the origin's counters to settle: it counts
-// a handshake when its end of it is over, a little after the client's.
-func waitStats(srv *origin.Server, settled func(origin.Stats) bool) origin.Stats {
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		st := srv.Stats()
-		if settled(st) || time.Now().After(deadline) {
-			return st
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // warmUntilStopped opens one connection (the restart fault's clock starts
 // at the first), then waits until the origin has stopped and counted it.
 func warmUntilStopped(t *testing.T, srv *origin.Server) {
@@ -289,7 +276,7 @@ func warmUntilStopped(t *testing.T, srv *origin.Server) {
 		t.Fatal(err)
 	}
 	c.Close()
-	st := waitStats(srv, func(st origin.Stats) bool {
+	st := srv.WaitStats(5*time.Second, func(st origin.Stats) bool {
 		return st.Faults[origin.FaultRestart] == 1 && st.Connections == 1 && st.FailedHandshakes == 1
 	})
 	if st.Faults[origin.FaultRestart] != 1 {
