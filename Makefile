@@ -3,7 +3,7 @@ BIN     ?= bin/originproof
 DEMO_OUT ?= out/demo
 PKGS    := ./...
 
-.PHONY: all build test demo lint bench image clean
+.PHONY: all build test test-race fuzz demo lint bench image clean
 
 all: build
 
@@ -29,6 +29,24 @@ image:
 ## measure latency, and must not starve each other on a 2-core machine.
 test: lint
 	$(GO) test -p 1 -count=1 -timeout 14m $(PKGS)
+
+## test-race: the race detector over the packages that run goroutines (the
+## engine and its histograms, the probe, the reference origin, the report's
+## parallel decoder, certify). -short and RACE_SKIP leave out what measures
+## time or a browser (a million-result render, every profile against every
+## probe, Chromium, rate and send-lag assertions): -race slows them several
+## times over, and the concurrent paths they take, the other tests take too.
+RACE_PKGS ?= ./loadgen/... ./probe ./fixtures/origin ./reports ./certify
+RACE_SKIP ?= TestInBrowser|TestAccountingMatchesTheOrigin|TestCoordinatedOmissionIsVisible|TestInterruptStillReports
+test-race:
+	$(GO) test -race -short -p 1 -count=1 -timeout 10m -skip '$(RACE_SKIP)' $(RACE_PKGS)
+
+## fuzz: every fuzz target for FUZZTIME each, one after the other
+## (internal/fuzzall); a failing input is left under the package's
+## testdata/fuzz/<Target>/, which `make test` replays from then on.
+FUZZTIME ?= 30s
+fuzz:
+	$(GO) run ./internal/fuzzall -fuzztime $(FUZZTIME)
 
 ## demo: reference origins on loopback, conformance + load, HTML report under $(DEMO_OUT)
 demo: build

@@ -266,8 +266,10 @@ func runPhases(ctx context.Context, s *scenarios.Scenario, ep *Endpoint, pki *fi
 		return lr, runErr
 	}
 	lr.load = &rep.Summary
-	if runErr != nil && ctx.Err() == nil {
-		lr.warnings = append(lr.warnings, "load: "+runErr.Error())
+	if runErr != nil {
+		// An output that could not be written: judging thresholds on what
+		// was would pass a gate on part of the run.
+		return lr, fmt.Errorf("load: %w", runErr)
 	}
 	if rep.Summary.GeneratorLimited {
 		lr.warnings = append(lr.warnings, generatorLimited(&rep.Summary))

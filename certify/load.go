@@ -39,8 +39,8 @@ type LoadOptions struct {
 // results.json.gz or none: o.Results), latency.hlog, series.json and
 // run.json under o.Out. The report is nil only when the engine could not be
 // built (an InputError naming the option) or the outputs could not be
-// created; otherwise whatever was measured is returned, with the run's or
-// the writes' error.
+// created or begun (no request is sent then); otherwise whatever was
+// measured is returned, with the writes' error (which ended the run early).
 func RunLoad(ctx context.Context, opts []loadgen.Option, o LoadOptions) (*loadgen.Report, error) {
 	if _, err := loadgen.New(opts...); err != nil {
 		return nil, optionError(err)

@@ -73,8 +73,11 @@ func (e *Engine) Config() Config { return e.r.cfg }
 // Run sends the schedule and returns the report. Cancelling ctx stops the
 // attack: requests in flight get StopGrace to finish, then their
 // connections are closed; everything taken so far is summarised and
-// flushed, and the report is marked interrupted. The error reports output
-// that could not be written (the report is still returned).
+// flushed, and the report is marked interrupted. Output that cannot be
+// written (results, latency log) stops the run the same way: the error
+// says what failed and the report is still returned. When not even the
+// latency log's header can be written, no request is sent and the report
+// is nil.
 func (e *Engine) Run(ctx context.Context) (*Report, error) {
 	if !e.used.CompareAndSwap(false, true) {
 		return nil, errors.New("loadgen: an Engine runs once")
@@ -112,12 +115,11 @@ func (e *Engine) Run(ctx context.Context) (*Report, error) {
 	}
 	began := time.Now()
 	var lw *latency.LogWriter
-	var outErr error
 	if r.hlog != nil {
 		var err error
 		lw, err = latency.NewLogWriter(r.hlog, began, fmt.Sprintf(" originproof load: %s, %s", r.url.Redacted(), r.schedule))
 		if err != nil {
-			outErr = err
+			return nil, err
 		}
 	}
 	c := &consumer{
@@ -128,13 +130,17 @@ func (e *Engine) Run(ctx context.Context) (*Report, error) {
 
 	// Bounded by the schedule's length: a generator that falls behind stops
 	// on time with fewer requests sent, and the summary says so.
-	results := atk.Attack(vegeta.NewStaticTargeter(tgt), r.schedule, r.schedule.Duration(), "originproof")
+	stopPacing := make(chan struct{})
+	results := atk.Attack(vegeta.NewStaticTargeter(tgt), pacer{r.schedule, stopPacing}, r.schedule.Duration(), "originproof")
 
 	runCtx, endRun := context.WithCancel(context.Background())
 	defer endRun()
 	var interrupted atomic.Bool
 	var forced sync.WaitGroup
 	giveUp := make(chan struct{})
+	// failed is closed when an output cannot be written: the run stops as
+	// if interrupted, rather than send load that goes unrecorded.
+	failed := make(chan struct{})
 	forced.Add(1)
 	go func() {
 		defer forced.Done()
@@ -142,9 +148,11 @@ func (e *Engine) Run(ctx context.Context) (*Report, error) {
 		case <-runCtx.Done():
 			return
 		case <-ctx.Done():
+		case <-failed:
 		}
 		interrupted.Store(true)
 		atk.Stop()
+		close(stopPacing)
 		grace := time.NewTimer(r.stopGrace)
 		defer grace.Stop()
 		select {
@@ -169,6 +177,12 @@ func (e *Engine) Run(ctx context.Context) (*Report, error) {
 	tick := time.NewTicker(r.interval)
 	defer tick.Stop()
 	var writeErr error
+	fail := func(err error) {
+		if err != nil && writeErr == nil {
+			writeErr = err
+			close(failed)
+		}
+	}
 consume:
 	for {
 		select {
@@ -179,17 +193,13 @@ consume:
 			// The request's own connection, if new, is queued by now.
 			c.drainDials()
 			t := fl.take(res.Seq)
-			if err := c.take(res, t); err != nil && writeErr == nil {
-				writeErr = err
-			}
+			fail(c.take(res, t))
 			if t != nil {
 				t.release()
 			}
 		case now := <-tick.C:
 			c.drainDials()
-			if err := c.flush(now, resultsW); err != nil && writeErr == nil {
-				writeErr = err
-			}
+			fail(c.flush(now, resultsW))
 		case <-giveUp:
 			go func() {
 				for range results {
@@ -224,7 +234,35 @@ consume:
 	if c.phases != nil {
 		rep.Phases = c.phases.stats
 	}
-	return rep, errors.Join(outErr, writeErr)
+	return rep, writeErr
+}
+
+// pacer is the schedule as Vegeta's pacer. Vegeta sleeps whatever Pace
+// returns without looking at Stop, a whole idle gap of it, and its
+// goroutines would outlive a stopped run by that long: a long wait is
+// slept here instead, where stopping the run ends it.
+type pacer struct {
+	Schedule
+	stop <-chan struct{}
+}
+
+// pacerSleepMax is the longest wait left to Vegeta's own sleep: shorter
+// waits (every wait at rates above 20/s) cost no timer.
+const pacerSleepMax = 50 * time.Millisecond
+
+func (p pacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
+	wait, stop := p.Schedule.Pace(elapsed, hits)
+	if stop || wait <= pacerSleepMax {
+		return wait, stop
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return 0, false
+	case <-p.stop:
+		return 0, true
+	}
 }
 
 // newSeries is the series builder of a run that writes series.json: over

@@ -73,14 +73,7 @@ func run(t *testing.T, opts ...Option) *Report {
 
 // serverStats waits (bounded) for the origin's counters to settle.
 func serverStats(srv *origin.Server, want func(origin.Stats) bool) origin.Stats {
-	deadline := time.Now().Add(3 * time.Second)
-	for {
-		st := srv.Stats()
-		if want(st) || time.Now().After(deadline) {
-			return st
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	return srv.WaitStats(3*time.Second, want)
 }
 
 func TestOptionErrorsNameTheOption(t *testing.T) {

@@ -7,12 +7,20 @@ import (
 	"time"
 )
 
+// MaxRate is the highest rate, in requests per second, a schedule may ask
+// for: far beyond one generator, and low enough that a day's schedule
+// counts its requests exactly.
+const MaxRate = 1e7
+
+// usableRate says whether r is a finite rate from 0 to MaxRate (NaN is not).
+func usableRate(r float64) bool { return r >= 0 && r <= MaxRate }
+
 // ParseRate reads a rate written N (requests per second) or, as Vegeta
 // writes it, N/DURATION (e.g. 100/1s, 6000/1m).
 func ParseRate(s string) (float64, error) {
 	num, per, hasPer := strings.Cut(strings.TrimSpace(s), "/")
 	n, err := strconv.ParseFloat(num, 64)
-	if err != nil || n <= 0 || n > 1e7 {
+	if err != nil || !(n > 0) {
 		return 0, fmt.Errorf("%q: want a positive number of requests per second, or N/DURATION", s)
 	}
 	d := time.Second
@@ -21,7 +29,11 @@ func ParseRate(s string) (float64, error) {
 			return 0, fmt.Errorf("%q: %q is not a positive duration", s, per)
 		}
 	}
-	return n / d.Seconds(), nil
+	r := n / d.Seconds()
+	if !(r > 0) || r > MaxRate {
+		return 0, fmt.Errorf("%q: want more than 0 and at most %g requests per second", s, float64(MaxRate))
+	}
+	return r, nil
 }
 
 // ArrivalForms documents ParseArrival's syntax.
@@ -41,16 +53,16 @@ func ParseArrival(s string, rate float64, d time.Duration) (Schedule, error) {
 		return Constant(rate, d), nil
 	case "ramp":
 		from, err := strconv.ParseFloat(arg, 64)
-		if err != nil || from < 0 {
-			return Schedule{}, bad("want ramp:FROM, FROM a non-negative rate")
+		if err != nil || !usableRate(from) {
+			return Schedule{}, bad(fmt.Sprintf("want ramp:FROM, FROM a rate from 0 to %g", float64(MaxRate)))
 		}
 		return Ramp(from, rate, d), nil
 	case "steps":
 		var rates []float64
 		for _, part := range strings.Split(arg, ",") {
 			r, err := strconv.ParseFloat(strings.TrimSpace(part), 64)
-			if err != nil || r < 0 {
-				return Schedule{}, bad("want steps:R1,R2,… with non-negative rates")
+			if err != nil || !usableRate(r) {
+				return Schedule{}, bad(fmt.Sprintf("want steps:R1,R2,… with rates from 0 to %g", float64(MaxRate)))
 			}
 			rates = append(rates, r)
 		}

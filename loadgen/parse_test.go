@@ -58,3 +58,21 @@ func TestParseShard(t *testing.T) {
 		}
 	}
 }
+
+// TestParseRefusesUnusableRates: a rate that is not a number, infinite, or
+// above MaxRate once divided by its period is refused, not run.
+func TestParseRefusesUnusableRates(t *testing.T) {
+	for _, bad := range []string{"NaN", "Inf", "+Inf", "1e7/1ns", "5e-324/1h", "10000001"} {
+		if r, err := ParseRate(bad); err == nil {
+			t.Errorf("ParseRate(%q) = %v accepted", bad, r)
+		}
+	}
+	for _, bad := range []string{"ramp:NaN", "ramp:Inf", "ramp:1e8", "steps:10,NaN", "steps:1e308"} {
+		if s, err := ParseArrival(bad, 50, time.Second); err == nil {
+			t.Errorf("ParseArrival(%q) = %v accepted", bad, s)
+		}
+	}
+	if err := Custom(Segment{From: 1e300, To: 1e300, Duration: Duration(time.Second)}).Validate(); err == nil {
+		t.Error("a schedule of 1e300 requests per second validates")
+	}
+}

@@ -91,7 +91,23 @@ func appendStr(b []byte, key, v string) []byte {
 	b = append(b, ',', '"')
 	b = append(b, key...)
 	b = append(b, '"', ':')
-	return strconv.AppendQuote(b, v)
+	return appendJSONString(b, v)
+}
+
+// appendJSONString appends v as a JSON string. The values are nearly always
+// plain ASCII (ids, TLS names, classes), written as they are; anything else
+// (an identity named in a PKI's manifest, say) goes through encoding/json,
+// as Go's own quoting (\x01) is not JSON.
+func appendJSONString(b []byte, v string) []byte {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			q, _ := json.Marshal(v) // a string always marshals
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, v...)
+	return append(b, '"')
 }
 
 func appendInt(b []byte, key string, v int64) []byte {

@@ -183,8 +183,8 @@ func (s Schedule) Validate() error {
 		switch {
 		case seg.Duration <= 0:
 			return fmt.Errorf("segment %d: duration %v is not positive", i+1, time.Duration(seg.Duration))
-		case seg.From < 0 || seg.To < 0 || math.IsNaN(seg.From+seg.To) || math.IsInf(seg.From+seg.To, 0):
-			return fmt.Errorf("segment %d: rate %v→%v/s is not a finite non-negative number", i+1, seg.From, seg.To)
+		case !usableRate(seg.From) || !usableRate(seg.To):
+			return fmt.Errorf("segment %d: rate %v→%v/s is not a number from 0 to %g", i+1, seg.From, seg.To, float64(MaxRate))
 		}
 	}
 	if s.Shard != "" && s.nOfN == 0 {

@@ -150,14 +150,25 @@ func (e *edge) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	e.clock.observe(resp, time.Now())
 	// The bound holds until the body is closed.
-	resp.Body = &boundedBody{ReadCloser: resp.Body, cancel: cancel}
+	resp.Body = &boundedBody{ReadCloser: resp.Body, cancel: cancel, t: t}
 	return resp, nil
 }
 
-// boundedBody ends the exchange's deadline when the body is closed.
+// boundedBody ends the exchange's deadline when the body is closed, and
+// keeps the error that cut the body short (a reset, the bound) for the
+// request's class: Vegeta keeps only its text.
 type boundedBody struct {
 	io.ReadCloser
 	cancel context.CancelFunc
+	t      *reqTrace
+}
+
+func (b *boundedBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && err != io.EOF && b.t.err == nil {
+		b.t.err = err
+	}
+	return n, err
 }
 
 func (b *boundedBody) Close() error {

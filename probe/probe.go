@@ -169,13 +169,17 @@ func (c *countingReader) Read(p []byte) (int, error) {
 
 // Open dials and handshakes. On failure the Result says why and Conn is nil.
 func Open(ctx context.Context, t Target, o Options) (*Conn, Result) {
-	res := Result{Stage: "dial"}
 	d := &net.Dialer{Timeout: t.timeout()}
 	raw, err := d.DialContext(ctx, "tcp", t.Addr)
 	if err != nil {
-		res.Kind, res.Err = Error, fmt.Errorf("connect %s: %w", t.Addr, unwrapOp(err))
-		return nil, res
+		return nil, Result{Kind: Error, Stage: "dial", Err: fmt.Errorf("connect %s: %w", t.Addr, unwrapOp(err))}
 	}
+	return open(ctx, raw, t, o)
+}
+
+// open handshakes over raw, a connection to the origin (closed on failure).
+func open(ctx context.Context, raw net.Conn, t Target, o Options) (*Conn, Result) {
+	res := Result{Stage: "dial"}
 	var mu sync.Mutex
 	cfg := &tls.Config{
 		ServerName: t.ServerName,
@@ -275,6 +279,11 @@ func (c *Conn) Request(ctx context.Context) Result {
 		return res
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode < 100 || resp.StatusCode > 999 {
+		// net/http reads any three digits, 000 included: not an answer.
+		res.Kind, res.Err = Error, fmt.Errorf("malformed HTTP response: status %03d", resp.StatusCode)
+		return res
+	}
 	h := sha256.New()
 	if _, err := io.Copy(h, io.LimitReader(resp.Body, 1<<20)); err != nil {
 		res.Kind, res.Err = Error, fmt.Errorf("reading the response body: %w", err)

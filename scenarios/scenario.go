@@ -339,7 +339,7 @@ func (v *validator) load(l *Load, pool Pooling) {
 		only("step", ph.Step != nil)
 		only("gap", ph.Gap != nil)
 		rate := func(field string, r float64) {
-			if r <= 0 || r > maxRate {
+			if !(r > 0 && r <= maxRate) { // NaN too
 				v.errorf(path+"."+field, "rate %v is out of range (more than 0, at most %d per second)", r, maxRate)
 			}
 		}
@@ -347,7 +347,7 @@ func (v *validator) load(l *Load, pool Pooling) {
 		case "warm-up", "steady", "idle-gap-storm", "rotation-drill":
 			rate("rate", ph.Rate)
 		case "ramp":
-			if ph.From < 0 || ph.From > maxRate {
+			if !(ph.From >= 0 && ph.From <= maxRate) { // NaN too
 				v.errorf(path+".from", "rate %v is out of range (0 to %d per second)", ph.From, maxRate)
 			}
 			rate("to", ph.To)
@@ -358,9 +358,13 @@ func (v *validator) load(l *Load, pool Pooling) {
 			for j, r := range ph.Rates {
 				rate(fmt.Sprintf("rates[%d]", j), r)
 			}
-			if ph.Step == nil {
+			switch {
+			case ph.Step == nil:
 				v.errorf(path+".step", "a steps phase needs step: the duration of each step")
-			} else if ph.Duration == nil {
+			case len(ph.Rates) > 0 && ph.Step.Duration > maxPhaseDuration/time.Duration(len(ph.Rates)):
+				// Checked before multiplying: the product could overflow.
+				v.errorf(path+".step", "%v × %d rates is longer than the %v a phase may run", ph.Step.Duration, len(ph.Rates), maxPhaseDuration)
+			case ph.Duration == nil:
 				ph.Duration = &Duration{ph.Step.Duration * time.Duration(len(ph.Rates))}
 			}
 		}

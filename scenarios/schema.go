@@ -179,7 +179,7 @@ func parseRatio(s string) (Ratio, error) {
 	if pct {
 		f /= 100
 	}
-	if f < 0 || f > 1 {
+	if !(f >= 0 && f <= 1) { // NaN too
 		return 0, fmt.Errorf("%q is out of range (0 to 1, or 0%% to 100%%)", s)
 	}
 	return Ratio(f), nil

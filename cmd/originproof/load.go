@@ -68,7 +68,8 @@ has several segments), summary.md (for CI job pages), results.json (Vegeta
 JSON result lines plus per-request fields: 'vegeta report' reads it), run.json
 (resolved configuration, version, machine), latency.hlog (HdrHistogram
 interval log) and report.html. Exit 0 when every request succeeded, 1 when any failed,
-2 on bad input, 3 when the target was unreachable or the run interrupted.`,
+2 on bad input, 3 when the target was unreachable or the run interrupted (an output
+that cannot be written interrupts it; what was measured is still summarised).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return runLoad(cmd, &f) },
 	}

@@ -19,13 +19,15 @@ func init() { register("origin", newOriginCmd) }
 func newOriginCmd() *cobra.Command {
 	var (
 		pkiDir, profile, listen, admin string
+		faultSpecs                     []string
 		verbose                        bool
 	)
 	cmd := &cobra.Command{
-		Use:   "origin --pki DIR --profile NAME --listen ADDR",
+		Use:   "origin --pki DIR --profile NAME --listen ADDR [--fault NAME[:ARG]]…",
 		Short: "Run a reference HTTPS origin (strict, or a named misconfiguration)",
 		Long: "Run a reference HTTPS origin on loopback until interrupted.\n\nProfiles:\n" + profileHelp() +
-			"\nThe origin prints 'listening on https://ADDR' when ready and serves its counters\n(connections, handshakes, requests, rejections) as JSON on GET http://ADMIN/stats.",
+			"\nFaults (--fault, repeatable, on top of the profile):\n" + faultHelp() +
+			"\nThe origin prints 'listening on https://ADDR' when ready and serves its counters\n(connections, handshakes, requests, rejections, faults) as JSON on GET http://ADMIN/stats.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if pkiDir == "" {
@@ -37,11 +39,19 @@ func newOriginCmd() *cobra.Command {
 			if _, _, err := net.SplitHostPort(listen); err != nil {
 				return usageError("origin: --listen %q: %v", listen, err)
 			}
+			var faults []origin.Fault
+			for _, spec := range faultSpecs {
+				f, err := origin.ParseFault(spec)
+				if err != nil {
+					return usageError("origin: --fault %v", err)
+				}
+				faults = append(faults, f)
+			}
 			pki, err := fixtures.LoadDir(pkiDir)
 			if err != nil {
 				return usageError("origin: --pki: %v", err)
 			}
-			cfg := origin.Config{PKI: pki, Profile: profile, Addr: listen, AdminAddr: admin}
+			cfg := origin.Config{PKI: pki, Profile: profile, Addr: listen, AdminAddr: admin, Faults: faults}
 			if verbose {
 				cfg.ErrorLog = log.New(cmd.ErrOrStderr(), "origin: ", log.LstdFlags)
 			}
@@ -53,7 +63,7 @@ func newOriginCmd() *cobra.Command {
 				return usageError("%v", err)
 			}
 			out := cmd.OutOrStdout()
-			fmt.Fprintf(out, "listening on https://%s (profile %s, server name %s)\n", srv.Addr(), profile, pki.ServerName)
+			fmt.Fprintf(out, "listening on https://%s (profile %s%s, server name %s)\n", srv.Addr(), profile, faultList(faults), pki.ServerName)
 			if a := srv.AdminAddr(); a != "" {
 				fmt.Fprintf(out, "admin on http://%s/stats\n", a)
 			}
@@ -65,6 +75,9 @@ func newOriginCmd() *cobra.Command {
 			st := srv.Stats()
 			fmt.Fprintf(out, "stopped: %d connections, %d full and %d resumed handshakes, %d requests served, rejected %v\n",
 				st.Connections, st.FullHandshakes, st.ResumedHandshakes, st.Requests, st.Rejected)
+			if len(faults) > 0 {
+				fmt.Fprintf(out, "faults acted: %v\n", st.Faults)
+			}
 			if err != nil {
 				return inconclusiveError("origin: %v", err)
 			}
@@ -76,6 +89,7 @@ func newOriginCmd() *cobra.Command {
 	f.StringVar(&profile, "profile", origin.Strict, "origin behaviour: strict or a misconfiguration (see above)")
 	f.StringVar(&listen, "listen", "127.0.0.1:8443", "address to listen on (keep it on loopback)")
 	f.StringVar(&admin, "admin", "127.0.0.1:0", "address of the counters endpoint ('' for none)")
+	f.StringArrayVar(&faultSpecs, "fault", nil, "inject a fault NAME[:ARG] on top of the profile (repeatable; see above)")
 	f.BoolVar(&verbose, "verbose", false, "log the HTTP server's errors (handshake failures) to stderr")
 	return cmd
 }
@@ -87,4 +101,25 @@ func profileHelp() string {
 		fmt.Fprintf(&b, "  %-24s %s\n", p, d)
 	}
 	return b.String()
+}
+
+func faultHelp() string {
+	var b strings.Builder
+	for _, n := range origin.FaultNames() {
+		syntax, d, _ := origin.DescribeFault(n)
+		fmt.Fprintf(&b, "  %s\n      %s\n", syntax, d)
+	}
+	return b.String()
+}
+
+// faultList is ", faults a, b" for the listening line ("" without faults).
+func faultList(fs []origin.Fault) string {
+	if len(fs) == 0 {
+		return ""
+	}
+	names := make([]string, len(fs))
+	for i, f := range fs {
+		names[i] = f.String()
+	}
+	return ", faults " + strings.Join(names, ", ")
 }

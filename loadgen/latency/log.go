@@ -1,7 +1,6 @@
 package latency
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -60,14 +59,18 @@ func NewLogWriter(w io.Writer, start time.Time, comment string) (*LogWriter, err
 	hw := hdrhistogram.NewHistogramLogWriter(w)
 	hw.SetBaseTime(base)
 	lw := &LogWriter{w: w, base: base}
-	var errs []error
-	errs = append(errs, hw.OutputLogFormatVersion())
+	steps := []func() error{hw.OutputLogFormatVersion}
 	if comment != "" {
-		errs = append(errs, hw.OutputComment(" "+strings.NewReplacer("\n", " ", "\r", " ").Replace(comment)))
+		steps = append(steps, func() error {
+			return hw.OutputComment(" " + strings.NewReplacer("\n", " ", "\r", " ").Replace(comment))
+		})
 	}
-	errs = append(errs, hw.OutputStartTime(startMs), hw.OutputBaseTime(base), hw.OutputLegend())
-	if err := errors.Join(errs...); err != nil {
-		return nil, fmt.Errorf("latency: write log header: %w", err)
+	steps = append(steps, func() error { return hw.OutputStartTime(startMs) }, func() error { return hw.OutputBaseTime(base) }, hw.OutputLegend)
+	for _, step := range steps {
+		// The first failure says it all: the next writes would fail alike.
+		if err := step(); err != nil {
+			return nil, fmt.Errorf("latency: write log header: %w", err)
+		}
 	}
 	return lw, nil
 }
