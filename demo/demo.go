@@ -6,16 +6,13 @@
 package demo
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/originproof/originproof/capacity"
@@ -123,59 +120,12 @@ func (o Outcome) Problems() []string {
 	return out
 }
 
-// CostOrigin is the origin whose cost the demo measures: a reference
-// origin in a process of its own (its CPU apart from the generator's) with
-// the optional-client-auth profile, which verifies a certificate when one
-// is given and lets none in — the same server with and without mTLS.
-type CostOrigin struct {
-	Addr string
-	cmd  *exec.Cmd
-}
-
-// StartCostOrigin runs `exe origin` for Cost; Close stops it.
-func (e *Env) StartCostOrigin(exe string) (*CostOrigin, error) {
-	c := exec.Command(exe, "origin", "--pki", e.PKIDir, "--profile", origin.OptionalClientAuth, "--listen", "127.0.0.1:0", "--admin=")
-	out, err := c.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	if err := c.Start(); err != nil {
-		return nil, err
-	}
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			if a, ok := strings.CutPrefix(sc.Text(), "listening on https://"); ok {
-				addr <- strings.Fields(a)[0]
-			}
-		}
-		close(addr)
-	}()
-	o := &CostOrigin{cmd: c}
-	select {
-	case a, ok := <-addr:
-		if ok {
-			o.Addr = a
-			return o, nil
-		}
-	case <-time.After(10 * time.Second):
-	}
-	o.Close()
-	return nil, errors.New("demo: the cost origin did not start listening")
-}
-
-// Close stops the cost origin.
-func (o *CostOrigin) Close() {
-	_ = o.cmd.Process.Signal(os.Interrupt)
-	done := make(chan struct{})
-	go func() { _ = o.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		_ = o.cmd.Process.Kill()
-		<-done
-	}
+// StartCostOrigin runs `exe origin` in a process of its own (its CPU
+// apart from the generator's) with the optional-client-auth profile, which
+// verifies a certificate when one is given and lets none in: the origin
+// whose cost Cost measures, the same server with and without mTLS.
+func (e *Env) StartCostOrigin(exe string) (*origin.Process, error) {
+	return origin.StartProcess(exe, "origin", "--pki", e.PKIDir, "--profile", origin.OptionalClientAuth, "--listen", "127.0.0.1:0", "--admin=")
 }
 
 // CostBudget bounds the demo's capacity run.
@@ -185,12 +135,12 @@ const CostBudget = 25 * time.Second
 // certificate and without one, in a bounded time, sampling the origin's
 // CPU; it prints the searches and the findings on w and writes
 // capacity.json and report.html under out.
-func (e *Env) Cost(ctx context.Context, w io.Writer, out string, o *CostOrigin, version string) error {
+func (e *Env) Cost(ctx context.Context, w io.Writer, out string, o *origin.Process, version string) error {
 	subjects, err := capacity.Subjects(e.PKI, e.PKIDir, []capacity.Workload{capacity.Handshakes}, []string{"chain.valid", "none"}, nil)
 	if err != nil {
 		return err
 	}
-	cpu, err := capacity.ProcessCPU("", o.cmd.Process.Pid)
+	cpu, err := capacity.ProcessCPU("", o.PID())
 	if err != nil {
 		return err
 	}
@@ -200,7 +150,7 @@ func (e *Env) Cost(ctx context.Context, w io.Writer, out string, o *CostOrigin, 
 	res, err := capacity.Run(ctx, capacity.Config{
 		Load: []loadgen.Option{loadgen.Target("https://" + net.JoinHostPort(ServerName, portOf(o.Addr)) + "/"), loadgen.ConnectTo(o.Addr),
 			loadgen.RootCAs(e.PKI.ServerRootPool(), "pki")},
-		Subjects: subjects, SLO: capacity.DefaultSLO, Search: search, OriginCPU: cpu, OriginPID: o.cmd.Process.Pid, Version: version,
+		Subjects: subjects, SLO: capacity.DefaultSLO, Search: search, OriginCPU: cpu, OriginPID: o.PID(), Version: version,
 		Progress: func(ev capacity.Event) {
 			if en := ev.Entry; en != nil {
 				fmt.Fprintf(w, "  %-40s knee %6g %s, limited by %s (%d steps)\n", ev.Subject.String()+":", en.KneeRate, en.Workload.Unit(), en.LimitedBy, len(en.Steps))

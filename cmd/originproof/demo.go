@@ -98,7 +98,7 @@ func runCost(ctx context.Context, w io.Writer, env *demo.Env, out string) error 
 	if err != nil {
 		return err
 	}
-	defer o.Close()
+	defer o.Stop()
 	return env.Cost(ctx, w, out, o, version)
 }
 
