@@ -308,13 +308,3 @@ func fmtNum(f float64, places int) string {
 	}
 	return b.String()
 }
-
-// classList is "class: n, …" sorted, for messages.
-func classList(m map[loadgen.ErrorClass]int64) string {
-	parts := make([]string, 0, len(m))
-	for k, v := range m {
-		parts = append(parts, fmt.Sprintf("%s: %d", k, v))
-	}
-	sort.Strings(parts)
-	return strings.Join(parts, ", ")
-}

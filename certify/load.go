@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
@@ -137,14 +136,7 @@ func generatorLimited(s *loadgen.Summary) string {
 }
 
 // ClassList is "class: n, …" sorted, for messages.
-func ClassList(m map[loadgen.ErrorClass]int64) string {
-	parts := make([]string, 0, len(m))
-	for k, v := range m {
-		parts = append(parts, fmt.Sprintf("%s: %d", k, v))
-	}
-	sort.Strings(parts)
-	return strings.Join(parts, ", ")
-}
+func ClassList(m map[loadgen.ErrorClass]int64) string { return loadgen.ClassList(m) }
 
 // RedactArgs hides --header values in a command line recorded in run.json:
 // origin custom headers are often shared secrets.

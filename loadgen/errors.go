@@ -5,8 +5,10 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"io"
 	"net"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -136,4 +138,14 @@ func classifyErr(err error) ErrorClass {
 		return ErrTLS
 	}
 	return classifyText(err.Error())
+}
+
+// ClassList is "class: n, …" sorted by class, for messages.
+func ClassList(m map[ErrorClass]int64) string {
+	parts := make([]string, 0, len(m))
+	for k, v := range m {
+		parts = append(parts, fmt.Sprintf("%s: %d", k, v))
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, ", ")
 }

@@ -92,7 +92,7 @@ func NewCapacityView(r *capacity.Result, now time.Time) *CapacityView {
 		e := &r.Workloads[i]
 		ce := CapacityEntry{ID: fmt.Sprintf("search%d", i), Name: entryName(e), Color: seriesColors[i%len(seriesColors)], E: e}
 		for _, st := range e.Steps {
-			ce.Steps = append(ce.Steps, CapacityStep{Step: st, ErrorsText: classes(st.ErrorsByClass)})
+			ce.Steps = append(ce.Steps, CapacityStep{Step: st, ErrorsText: loadgen.ClassList(st.ErrorsByClass)})
 		}
 		v.Entries = append(v.Entries, ce)
 	}
@@ -115,15 +115,6 @@ func entryName(e *capacity.Entry) string {
 		return e.Identity + " (no client certificate)"
 	}
 	return e.Identity + " (" + e.KeyType + ")"
-}
-
-func classes(m map[loadgen.ErrorClass]int64) string {
-	keys := sortedKeys(m)
-	parts := make([]string, 0, len(keys))
-	for _, k := range keys {
-		parts = append(parts, fmt.Sprintf("%s: %d", k, m[k]))
-	}
-	return strings.Join(parts, ", ")
 }
 
 // capacityChart draws p99 (log) against offered rate (log).
