@@ -43,7 +43,7 @@ func TestOriginCPUOfNginx(t *testing.T) {
 	s := groundTruthSearch(50)
 	s.MaxRate, s.MaxDuration = 200, loadgen.Duration(40*time.Second)
 	res, err := Run(context.Background(), Config{
-		Load:     []loadgen.Option{loadgen.Target(proc.URL()), loadgen.ConnectTo(proc.Addr()), loadgen.RootCAs(p.ServerRootPool(), "test PKI"), loadgen.LagLimit(time.Second)},
+		Load:     []loadgen.Option{loadgen.Target(proc.URL()), loadgen.ConnectTo(proc.Addr()), loadgen.RootCAs(p.ServerRootPool(), "test PKI"), loadgen.LagLimit(lagLimit)},
 		Subjects: subjects, SLO: groundTruthSLO, Search: s, OriginCPU: sample, OriginPID: proc.PID(),
 	})
 	if err != nil {

@@ -36,6 +36,7 @@ func (sr *searcher) run(ctx, hard context.Context) *Entry {
 	e := &Entry{Workload: s.Workload, Identity: s.Identity.Name, KeyType: s.KeyType, Steps: []Step{}}
 	rate, phase := search.StartRate, "up"
 	good, bad := 0.0, 0.0
+	repeats, repeated := 0, 0.0
 	for {
 		d := search.stepDuration(rate)
 		if now().Add(d).After(sr.deadline) {
@@ -72,14 +73,24 @@ func (sr *searcher) run(ctx, hard context.Context) *Entry {
 		// Every request refused: a verdict on the identity, whatever the
 		// generator's lag.
 		if len(e.Steps) == 1 && st.Success == 0 && st.Errors > 0 {
-			e.Refused = classList(st.ErrorsByClass)
+			e.Refused = loadgen.ClassList(st.ErrorsByClass)
 			e.Unreachable = st.Connections == 0
 			e.LimitedBy = LimitedByOrigin
 			break
 		}
 		if st.GeneratorLimited {
 			// The generator fell behind its own schedule: what the origin
-			// did at this rate is unknown, and the search cannot go on.
+			// did at this rate is unknown. A stall of a busy machine passes:
+			// the step is run once more (a few times per search at most);
+			// a generator that cannot drive the rate ends the search.
+			if repeats < maxRepeats && rate != repeated {
+				repeats, repeated = repeats+1, rate
+				if !sleep(ctx, time.Duration(search.Settle)) {
+					e.LimitedBy = LimitedByInterrupted
+					break
+				}
+				continue
+			}
 			e.LimitedBy = LimitedByGenerator
 			break
 		}
@@ -146,6 +157,9 @@ func (sr *searcher) progress(ev Event) {
 	ev.Remaining = time.Until(sr.runDeadline)
 	sr.cfg.Progress(ev)
 }
+
+// maxRepeats is how many generator-limited steps a search runs again.
+const maxRepeats = 3
 
 // progressInterval is how often a step counts its answers.
 const progressInterval = 100 * time.Millisecond

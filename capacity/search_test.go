@@ -19,7 +19,8 @@ type model struct {
 	refused      bool
 	clock        time.Time
 	rates        []float64
-	cancelAt     int // cancel (interrupt) during this step (1-based; 0: never)
+	cancelAt     int          // cancel (interrupt) during this step (1-based; 0: never)
+	stalls       map[int]bool // these steps (1-based) are generator-limited: a busy machine
 	cancel       context.CancelFunc
 }
 
@@ -37,7 +38,7 @@ func (m *model) step(ctx context.Context, rate float64, d time.Duration) (*Step,
 	case m.refused:
 		st.Success, st.Errors, st.Achieved, st.GeneratorLimited = 0, n, 0, rate > m.genMax
 		st.ErrorsByClass["tls_alert:certificate_required"] = n
-	case rate > m.genMax:
+	case rate > m.genMax || m.stalls[len(m.rates)]:
 		st.GeneratorLimited = true
 	case rate > m.knee:
 		st.P99, st.Achieved = 900, m.knee
@@ -112,6 +113,27 @@ func TestSearchStopsAtTheGenerator(t *testing.T) {
 	last := e.Steps[len(e.Steps)-1]
 	if !last.GeneratorLimited || last.Offered != 320 {
 		t.Errorf("last step %+v, want the generator-limited 320/s kept and marked", last)
+	}
+}
+
+// A stall of a busy machine (one generator-limited step) is run again and
+// the search goes on; a generator that keeps falling behind ends it.
+func TestSearchRepeatsAStall(t *testing.T) {
+	m := &model{knee: 450, stalls: map[int]bool{3: true, 8: true}}
+	e := searchModel(t, m, quick())
+	if e.LimitedBy != LimitedByOrigin || e.KneeRate != 440 || m.rates[2] != m.rates[3] {
+		t.Errorf("knee %v limited by %s (rates %v): want 440 by the origin, the stalled step run again", e.KneeRate, e.LimitedBy, m.rates)
+	}
+	if !e.Steps[2].GeneratorLimited || len(e.Steps) != len(m.rates) {
+		t.Errorf("the stalled step is not kept and marked: %d steps for %d runs", len(e.Steps), len(m.rates))
+	}
+	stalls := map[int]bool{}
+	for i := 1; i <= 20; i++ {
+		stalls[i] = i%2 == 0
+	}
+	m = &model{knee: 1e6, stalls: stalls}
+	if e := searchModel(t, m, quick()); e.LimitedBy != LimitedByGenerator || len(m.rates) > 2*maxRepeats+2 {
+		t.Errorf("a stall every other step: limited by %s after %d steps, want the generator after at most %d", e.LimitedBy, len(m.rates), 2*maxRepeats+2)
 	}
 }
 
