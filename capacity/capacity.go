@@ -37,12 +37,27 @@ const (
 // Workloads lists every workload, in search order.
 var Workloads = []Workload{Handshakes, Requests}
 
-// Unit is what the workload's rate counts.
-func (w Workload) Unit() string {
-	if w == Handshakes {
-		return "full handshakes/s"
+// unit is what the workload's rate counts: new connections are full
+// handshakes unless they resume sessions.
+func (w Workload) unit(resumption bool) string {
+	switch {
+	case w == Requests:
+		return "requests/s"
+	case resumption:
+		return "new connections/s"
 	}
-	return "requests/s"
+	return "full handshakes/s"
+}
+
+// op is one operation of the workload, for CPU figures.
+func (w Workload) op(resumption bool) string {
+	switch {
+	case w == Requests:
+		return "request"
+	case resumption:
+		return "new connection"
+	}
+	return "full handshake"
 }
 
 // capacityName names the capacity the workload measures, for findings.
@@ -262,7 +277,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	// Searches an interrupt kept from starting are listed without steps.
 	for _, s := range cfg.Subjects[len(res.Workloads):] {
-		res.Workloads = append(res.Workloads, Entry{Workload: s.Workload, Identity: s.Identity.Name, KeyType: s.KeyType, LimitedBy: LimitedByInterrupted, Steps: []Step{}})
+		res.Workloads = append(res.Workloads, Entry{Workload: s.Workload, Identity: s.Identity.Name, KeyType: s.KeyType,
+			Unit: s.Workload.unit(cfg.Resumption), LimitedBy: LimitedByInterrupted, Steps: []Step{}})
 	}
 	res.Interrupted = ctx.Err() != nil
 	res.Finished = time.Now().UTC()

@@ -31,7 +31,7 @@ type Delta struct {
 	// Matched are the offered rates both searches stepped through and both
 	// sustained within the SLO, with the latency mTLS adds at each.
 	Matched []Matched `json:"matched"`
-	// OriginCPU compares the origin's CPU per full handshake or request.
+	// OriginCPU compares the origin's CPU per handshake or request.
 	OriginCPU *CPUDelta `json:"origin_cpu,omitempty"`
 }
 
@@ -65,7 +65,7 @@ func diff(m, b float64, places int) Diff {
 // CPUDelta is the origin's CPU per operation (µs) with and without mTLS,
 // and the cores 1,000 operations per second take.
 type CPUDelta struct {
-	Per                    string  `json:"per"` // "full handshake" or "request"
+	Per                    string  `json:"per"` // "full handshake", "new connection" or "request"
 	Diff                   Diff    `json:"us"`
 	CoresPer1000MTLS       float64 `json:"cores_per_1000_mtls"`
 	CoresPer1000Baseline   float64 `json:"cores_per_1000_baseline"`
@@ -111,16 +111,16 @@ func deltas(r *Result) []Delta {
 			}
 		}
 		sort.Slice(d.Matched, func(i, j int) bool { return d.Matched[i].Offered < d.Matched[j].Offered })
-		d.OriginCPU = cpuDelta(m, b)
+		d.OriginCPU = cpuDelta(m, b, r.Resumption)
 		out = append(out, d)
 	}
 	return out
 }
 
-func cpuDelta(m, b *Entry) *CPUDelta {
-	per, mv, bv := "full handshake", m.OriginCPUPerHandshake, b.OriginCPUPerHandshake
+func cpuDelta(m, b *Entry, resumption bool) *CPUDelta {
+	per, mv, bv := m.Workload.op(resumption), m.OriginCPUPerHandshake, b.OriginCPUPerHandshake
 	if m.Workload == Requests {
-		per, mv, bv = "request", m.OriginCPUPerRequest, b.OriginCPUPerRequest
+		mv, bv = m.OriginCPUPerRequest, b.OriginCPUPerRequest
 	}
 	if mv == nil || bv == nil {
 		return nil
@@ -157,7 +157,7 @@ func findings(r *Result) []string {
 	}
 	for _, d := range r.Deltas {
 		m, b := r.entryKey(d.Workload, d.Identity, d.KeyType), r.entry(d.Workload, d.Baseline)
-		unit := d.Workload.Unit()
+		unit := m.Unit
 		who := d.Identity
 		if d.KeyType != "" {
 			who += ", " + d.KeyType
@@ -192,7 +192,7 @@ func findings(r *Result) []string {
 			at := d.Matched[n-1]
 			s := fmt.Sprintf("At %s %s offered, mTLS adds %s to a request (p50)", fmtRate(at.Offered), unit, diffWords(at.RequestP50))
 			if at.HandshakeP50.MTLS > 0 && at.HandshakeP50.Baseline > 0 {
-				s += fmt.Sprintf(" and %s to a full handshake (p50)", diffWords(at.HandshakeP50))
+				s += fmt.Sprintf(" and %s to a handshake (p50)", diffWords(at.HandshakeP50))
 			}
 			out = append(out, s+".")
 		}
@@ -219,7 +219,7 @@ func keyTypeFindings(r *Result) []string {
 				continue
 			}
 			out = append(out, fmt.Sprintf("With the %s client key (%s) instead of the %s one (%s), the origin's %s knee is %s → %s %s (%s).",
-				b.KeyType, b.Identity, a.KeyType, a.Identity, a.Workload, fmtRate(a.KneeRate), fmtRate(b.KneeRate), a.Workload.Unit(), signedPct(ptr(100*(b.KneeRate-a.KneeRate)/a.KneeRate))))
+				b.KeyType, b.Identity, a.KeyType, a.Identity, a.Workload, fmtRate(a.KneeRate), fmtRate(b.KneeRate), a.Unit, signedPct(ptr(100*(b.KneeRate-a.KneeRate)/a.KneeRate))))
 		}
 	}
 	return out

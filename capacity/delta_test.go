@@ -16,15 +16,15 @@ func ptrf(f float64) *float64 { return &f }
 // and the findings say so in words.
 func TestDeltasAndFindings(t *testing.T) {
 	r := &Result{SLO: DefaultSLO, Search: DefaultSearch, Workloads: []Entry{
-		{Workload: Handshakes, Identity: "chain.valid", KeyType: "ecdsa-p256", KneeRate: 1420, LimitedBy: LimitedByOrigin, OriginCPUPerHandshake: ptrf(310),
+		{Workload: Handshakes, Unit: "full handshakes/s", Identity: "chain.valid", KeyType: "ecdsa-p256", KneeRate: 1420, LimitedBy: LimitedByOrigin, OriginCPUPerHandshake: ptrf(310),
 			Steps: []Step{step(400, 3, 6, 2, 4, true), step(800, 3.5, 7, 2.5, 5, true), step(1600, 900, 2000, 800, 1900, false)}},
-		{Workload: Handshakes, Identity: "none", KneeRate: 1840, LimitedBy: LimitedByOrigin, OriginCPUPerHandshake: ptrf(190),
+		{Workload: Handshakes, Unit: "full handshakes/s", Identity: "none", KneeRate: 1840, LimitedBy: LimitedByOrigin, OriginCPUPerHandshake: ptrf(190),
 			Steps: []Step{step(400, 2, 5, 1.5, 3, true), step(800, 2.5, 5.5, 2, 4, true), step(1600, 2.6, 6, 2.1, 4.2, true)}},
-		{Workload: Handshakes, Identity: "chain.valid-rsa2048", KeyType: "rsa-2048", KneeRate: 1100, LimitedBy: LimitedByOrigin,
+		{Workload: Handshakes, Unit: "full handshakes/s", Identity: "chain.valid-rsa2048", KeyType: "rsa-2048", KneeRate: 1100, LimitedBy: LimitedByOrigin,
 			Steps: []Step{step(400, 4, 8, 3, 6, true)}},
-		{Workload: Requests, Identity: "chain.valid", KeyType: "ecdsa-p256", KneeRate: 5000, LimitedBy: LimitedByGenerator,
+		{Workload: Requests, Unit: "requests/s", Identity: "chain.valid", KeyType: "ecdsa-p256", KneeRate: 5000, LimitedBy: LimitedByGenerator,
 			Steps: []Step{step(2560, 1, 2, 0, 0, true)}},
-		{Workload: Requests, Identity: "none", KneeRate: 5100, LimitedBy: LimitedByGenerator,
+		{Workload: Requests, Unit: "requests/s", Identity: "none", KneeRate: 5100, LimitedBy: LimitedByGenerator,
 			Steps: []Step{step(2560, 0.9, 1.8, 0, 0, true)}},
 	}}
 	r.Deltas = deltas(r)
@@ -47,7 +47,7 @@ func TestDeltasAndFindings(t *testing.T) {
 	got := strings.Join(findings(r), "\n")
 	for _, want := range []string{
 		"mTLS (chain.valid, ecdsa-p256) costs this origin 23 % of its new-connection capacity: 1,840 → 1,420 full handshakes/s at p99 ≤ 250 ms.",
-		"At 800 full handshakes/s offered, mTLS adds +1.000 ms (+40 %) to a request (p50) and +0.500 ms (+25 %) to a full handshake (p50).",
+		"At 800 full handshakes/s offered, mTLS adds +1.000 ms (+40 %) to a request (p50) and +0.500 ms (+25 %) to a handshake (p50).",
 		"The origin spends 310.0 µs of CPU per full handshake with mTLS and 190.0 µs without (+63 %): 1,000 full handshakes/s need 0.310 cores with mTLS, 0.190 without.",
 		"mTLS (chain.valid-rsa2048, rsa-2048) costs this origin 40 % of its new-connection capacity: 1,840 → 1,100",
 		"The requests knee was not reached on both sides, so the capacity mTLS costs is not measured: with mTLS (chain.valid, ecdsa-p256) the origin sustained at least 5,000 requests/s (the generator could not drive more); without, at least 5,100 (the generator could not drive more).",
@@ -60,8 +60,8 @@ func TestDeltasAndFindings(t *testing.T) {
 
 	// An origin that refuses TLS alone: the finding says so and shows mTLS alone.
 	r = &Result{SLO: DefaultSLO, Search: DefaultSearch, Workloads: []Entry{
-		{Workload: Handshakes, Identity: "chain.valid", KeyType: "ecdsa-p256", KneeRate: 300, LimitedBy: LimitedByOrigin, Steps: []Step{step(300, 3, 6, 2, 4, true)}},
-		{Workload: Handshakes, Identity: "none", LimitedBy: LimitedByOrigin, Refused: "tls_alert:certificate_required: 20", Steps: []Step{step(20, 0, 0, 0, 0, false)}},
+		{Workload: Handshakes, Unit: "full handshakes/s", Identity: "chain.valid", KeyType: "ecdsa-p256", KneeRate: 300, LimitedBy: LimitedByOrigin, Steps: []Step{step(300, 3, 6, 2, 4, true)}},
+		{Workload: Handshakes, Unit: "full handshakes/s", Identity: "none", LimitedBy: LimitedByOrigin, Refused: "tls_alert:certificate_required: 20", Steps: []Step{step(20, 0, 0, 0, 0, false)}},
 	}}
 	r.Deltas = deltas(r)
 	if f := strings.Join(findings(r), "\n"); !strings.Contains(f, "This origin refuses connections without a client certificate (tls_alert:certificate_required: 20), so TLS alone cannot be measured on it: with mTLS (chain.valid, ecdsa-p256) it sustains 300 full handshakes/s at p99 ≤ 250 ms.") {

@@ -38,8 +38,10 @@ type Entry struct {
 	Identity string   `json:"identity"`
 	KeyType  string   `json:"key_type"`
 	// KneeRate is the highest offered rate sustained within the SLO (0:
-	// none was). With LimitedBy other than origin it is a lower bound.
+	// none was), in Unit. With LimitedBy other than origin it is a lower
+	// bound.
 	KneeRate  float64   `json:"knee_rate"`
+	Unit      string    `json:"unit"`
 	LimitedBy LimitedBy `json:"limited_by"`
 	// FirstBad is the lowest offered rate that broke the SLO (0: none did).
 	FirstBad float64 `json:"first_bad_rate,omitempty"`
@@ -48,9 +50,9 @@ type Entry struct {
 	Refused string `json:"refused,omitempty"`
 	// Unreachable: no connection was ever established.
 	Unreachable bool `json:"unreachable,omitempty"`
-	// OriginCPUPerHandshake (handshakes) and OriginCPUPerRequest (requests)
-	// are the origin's CPU in µs per full handshake or per request, over
-	// every step (with --origin-pid).
+	// OriginCPUPerHandshake (handshakes: per new connection, a full
+	// handshake unless sessions resume) and OriginCPUPerRequest (requests)
+	// are the origin's CPU in µs, over every step (with --origin-pid).
 	OriginCPUPerHandshake *float64 `json:"origin_cpu_us_per_handshake,omitempty"`
 	OriginCPUPerRequest   *float64 `json:"origin_cpu_us_per_request,omitempty"`
 	// Notes say what else happened (origin CPU sampling lost, a step error).
@@ -76,8 +78,8 @@ type Step struct {
 	P50      float64 `json:"p50_ms"`
 	P99      float64 `json:"p99_ms"`
 	P999     float64 `json:"p999_ms"`
-	// HandshakeP50 and HandshakeP99 are the full handshakes' (resumed ones'
-	// when every handshake resumed).
+	// HandshakeP50 and HandshakeP99 are the full handshakes' (the resumed
+	// ones' when most handshakes resumed).
 	HandshakeP50      float64                      `json:"handshake_p50_ms"`
 	HandshakeP99      float64                      `json:"handshake_p99_ms"`
 	FullHandshakes    int64                        `json:"full_handshakes"`
@@ -89,7 +91,7 @@ type Step struct {
 	GeneratorLimited  bool                         `json:"generator_limited"`
 	SendLagP99        float64                      `json:"send_lag_p99_ms"`
 	// OriginCPUMs is the origin's CPU time during the step (with
-	// --origin-pid), per full handshake or per request in µs.
+	// --origin-pid), per handshake (full or resumed) or per request in µs.
 	OriginCPUMs           *float64        `json:"origin_cpu_ms,omitempty"`
 	OriginCPUPerHandshake *float64        `json:"origin_cpu_us_per_handshake,omitempty"`
 	OriginCPUPerRequest   *float64        `json:"origin_cpu_us_per_request,omitempty"`

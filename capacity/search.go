@@ -33,7 +33,7 @@ func (sr *searcher) run(ctx, hard context.Context) *Entry {
 	}
 	began := now()
 	s, search := sr.subject, sr.cfg.Search
-	e := &Entry{Workload: s.Workload, Identity: s.Identity.Name, KeyType: s.KeyType, Steps: []Step{}}
+	e := &Entry{Workload: s.Workload, Identity: s.Identity.Name, KeyType: s.KeyType, Unit: s.Workload.unit(sr.cfg.Resumption), Steps: []Step{}}
 	rate, phase := search.StartRate, "up"
 	good, bad := 0.0, 0.0
 	repeats, repeated := 0, 0.0
@@ -251,8 +251,8 @@ func stepOf(s *loadgen.Summary, rate float64, d, genCPU time.Duration, w Workloa
 	lat := s.Latency[loadgen.PhaseCorrected]
 	st.P50, st.P99, st.P999 = lat.P50, lat.P99, lat.P999
 	hs := s.Latency[loadgen.PhaseTLSFull]
-	if hs.Count == 0 {
-		hs = s.Latency[loadgen.PhaseTLSResumed]
+	if r := s.Latency[loadgen.PhaseTLSResumed]; r.Count > hs.Count {
+		hs = r
 	}
 	st.HandshakeP50, st.HandshakeP99 = hs.P50, hs.P99
 	if s.Requests > 0 {
@@ -274,11 +274,11 @@ func (st *Step) setOriginCPU(cpu time.Duration, w Workload) {
 	}
 }
 
-// ops is what the workload's origin CPU is divided by: full handshakes or
-// requests.
+// ops is what the workload's origin CPU is divided by: handshakes (full,
+// or resumed ones too: every new connection) or requests.
 func (st *Step) ops(w Workload) int64 {
 	if w == Handshakes {
-		return st.FullHandshakes
+		return st.FullHandshakes + st.ResumedHandshakes
 	}
 	return st.Requests
 }
@@ -290,8 +290,8 @@ func perOp(cpu time.Duration, n int64) (float64, bool) {
 	return round(float64(cpu.Nanoseconds())/1e3/float64(n), 1), true
 }
 
-// originCPU sums the origin's CPU over every step: each full handshake
-// or request it answered cost it CPU, whether or not the step met the SLO.
+// originCPU sums the origin's CPU over every step: each handshake or
+// request it answered cost it CPU, whether or not the step met the SLO.
 func (e *Entry) originCPU(w Workload) {
 	var cpuMs float64
 	var n int64

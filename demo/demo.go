@@ -153,7 +153,7 @@ func (e *Env) Cost(ctx context.Context, w io.Writer, out string, o *origin.Proce
 		Subjects: subjects, SLO: capacity.DefaultSLO, Search: search, OriginCPU: cpu, OriginPID: o.PID(), Version: version,
 		Progress: func(ev capacity.Event) {
 			if en := ev.Entry; en != nil {
-				fmt.Fprintf(w, "  %-40s knee %6g %s, limited by %s (%d steps)\n", ev.Subject.String()+":", en.KneeRate, en.Workload.Unit(), en.LimitedBy, len(en.Steps))
+				fmt.Fprintf(w, "  %-40s knee %6g %s, limited by %s (%d steps)\n", ev.Subject.String()+":", en.KneeRate, en.Unit, en.LimitedBy, len(en.Steps))
 			}
 		},
 	})

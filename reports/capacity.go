@@ -119,7 +119,7 @@ func entryName(e *capacity.Entry) string {
 
 // capacityChart draws p99 (log) against offered rate (log).
 func capacityChart(w capacity.Workload, es []CapacityEntry, slo capacity.SLO) CapacityChart {
-	c := CapacityChart{Workload: string(w), Unit: w.Unit(), W: 860, H: 360, Left: 64, Right: 840, Top: 16, Bottom: 316}
+	c := CapacityChart{Workload: string(w), Unit: es[0].E.Unit, W: 860, H: 360, Left: 64, Right: 840, Top: 16, Bottom: 316}
 	sloMs := float64(time.Duration(slo.P99)) / float64(time.Millisecond)
 	xMin, xMax, yMin, yMax := math.Inf(1), 0.0, sloMs, sloMs
 	for _, ce := range es {

@@ -39,11 +39,11 @@ func capacityResult() *capacity.Result {
 		Started: time.Unix(1700000000, 0), Finished: time.Unix(1700000300, 0), OriginPID: 4242,
 		Machine: loadgen.Machine{Hostname: "ci", OS: "linux", Arch: "amd64", CPUs: 2, GoVersion: "go1.26"},
 		Workloads: []capacity.Entry{
-			{Workload: capacity.Handshakes, Identity: "chain.valid", KeyType: "ecdsa-p256", KneeRate: 140, FirstBad: 160, LimitedBy: capacity.LimitedByOrigin, OriginCPUPerHandshake: cpu(310),
+			{Workload: capacity.Handshakes, Unit: "full handshakes/s", Identity: "chain.valid", KeyType: "ecdsa-p256", KneeRate: 140, FirstBad: 160, LimitedBy: capacity.LimitedByOrigin, OriginCPUPerHandshake: cpu(310),
 				Steps: []capacity.Step{step(20, 3, true, false), step(40, 4, true, false), step(80, 5, true, false), step(160, 900, false, false), step(120, 6, true, false), step(140, 8, true, false)}},
-			{Workload: capacity.Handshakes, Identity: "none", KneeRate: 160, LimitedBy: capacity.LimitedByOrigin, OriginCPUPerHandshake: cpu(190),
+			{Workload: capacity.Handshakes, Unit: "full handshakes/s", Identity: "none", KneeRate: 160, LimitedBy: capacity.LimitedByOrigin, OriginCPUPerHandshake: cpu(190),
 				Steps: []capacity.Step{step(20, 2, true, false), step(40, 3, true, false), step(80, 4, true, false), step(160, 5, true, false), step(320, 1200, false, false)}},
-			{Workload: capacity.Requests, Identity: `chain.valid"><script>window.__xss=1</script>`, KeyType: "ecdsa-p256", KneeRate: 640, LimitedBy: capacity.LimitedByGenerator,
+			{Workload: capacity.Requests, Unit: "requests/s", Identity: `chain.valid"><script>window.__xss=1</script>`, KeyType: "ecdsa-p256", KneeRate: 640, LimitedBy: capacity.LimitedByGenerator,
 				Steps: []capacity.Step{step(20, 1, true, false), step(640, 2, true, false), step(1280, 40, false, true)}},
 		},
 	}

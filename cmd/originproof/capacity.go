@@ -253,7 +253,7 @@ func capacityProgress(w io.Writer) func(capacity.Event) {
 		switch {
 		case ev.Entry != nil:
 			e := ev.Entry
-			fmt.Fprintf(w, "%s: knee %g %s, limited by %s (%d steps, %.0fs)\n", head, e.KneeRate, e.Workload.Unit(), e.LimitedBy, len(e.Steps), e.WallS)
+			fmt.Fprintf(w, "%s: knee %g %s, limited by %s (%d steps, %.0fs)\n", head, e.KneeRate, e.Unit, e.LimitedBy, len(e.Steps), e.WallS)
 		case ev.Step == nil:
 			bracket := "none yet"
 			switch {
