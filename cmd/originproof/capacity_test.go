@@ -10,11 +10,16 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/originproof/originproof/capacity"
 	"github.com/originproof/originproof/fixtures/origin"
 	"github.com/originproof/originproof/internal/testenv"
 )
@@ -223,5 +228,30 @@ func TestCapacityInterrupted(t *testing.T) {
 	}
 	if !strings.Contains(stdout.String(), "wrote ") {
 		t.Errorf("stdout %q", stdout.String())
+	}
+}
+
+// TestMTLSCostDocIsTrue keeps docs/mtls-cost.md true to the commands: every
+// flag it names is one of capacity, origin or pki init, and its table of
+// limited_by values lists every value the search reports.
+func TestMTLSCostDocIsTrue(t *testing.T) {
+	data, err := os.ReadFile("../../docs/mtls-cost.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(data)
+	known := map[string]bool{}
+	for _, cmd := range []*cobra.Command{newCapacityCmd(), newOriginCmd(), newPKIInitCmd()} {
+		cmd.Flags().VisitAll(func(f *pflag.Flag) { known[f.Name] = true })
+	}
+	for _, m := range regexp.MustCompile(`--([a-z][a-z0-9-]*)`).FindAllStringSubmatch(doc, -1) {
+		if !known[m[1]] {
+			t.Errorf("docs/mtls-cost.md names --%s, which no command it describes has", m[1])
+		}
+	}
+	for _, v := range []capacity.LimitedBy{capacity.LimitedByOrigin, capacity.LimitedByGenerator, capacity.LimitedByMaxRate, capacity.LimitedByMaxDuration, capacity.LimitedByInterrupted} {
+		if !strings.Contains(doc, "| `"+string(v)+"` |") {
+			t.Errorf("docs/mtls-cost.md does not explain limited_by %s", v)
+		}
 	}
 }
