@@ -28,6 +28,10 @@ type Delta struct {
 	// CapacityLostPct is (baseline − mTLS knee) / baseline knee, set only
 	// when both knees are the origin's own (limited by the origin).
 	CapacityLostPct *float64 `json:"capacity_lost_pct,omitempty"`
+	// CapacityLostAtLeastPct is the same as a lower bound, when the mTLS
+	// knee is the origin's but the baseline's is only a lower bound (the
+	// origin without mTLS outran the generator).
+	CapacityLostAtLeastPct *float64 `json:"capacity_lost_at_least_pct,omitempty"`
 	// Matched are the offered rates both searches stepped through and both
 	// sustained within the SLO, with the latency mTLS adds at each.
 	Matched []Matched `json:"matched"`
@@ -92,6 +96,10 @@ func deltas(r *Result) []Delta {
 		if m.LimitedBy == LimitedByOrigin && b.LimitedBy == LimitedByOrigin && b.KneeRate > 0 && m.Refused == "" {
 			lost := round(100*(b.KneeRate-m.KneeRate)/b.KneeRate, 1)
 			d.CapacityLostPct = &lost
+		}
+		if m.LimitedBy == LimitedByOrigin && b.LimitedBy != LimitedByOrigin && b.Refused == "" && m.Refused == "" && b.KneeRate > m.KneeRate {
+			lost := round(100*(b.KneeRate-m.KneeRate)/b.KneeRate, 1)
+			d.CapacityLostAtLeastPct = &lost
 		}
 		for _, ms := range m.Steps {
 			if !ms.WithinSLO {
@@ -184,9 +192,18 @@ func findings(r *Result) []string {
 				out = append(out, fmt.Sprintf("mTLS (%s) costs this origin %s %% of its %s: %s → %s %s at %s.",
 					who, strconv.FormatFloat(math.Round(lost), 'f', -1, 64), d.Workload.capacityName(), fmtRate(d.KneeBaseline), fmtRate(d.KneeMTLS), unit, slo))
 			}
+		case d.CapacityLostAtLeastPct != nil:
+			out = append(out, fmt.Sprintf("mTLS (%s) costs this origin at least %s %% of its %s: ≥ %s → %s %s at %s; without a certificate, %s.",
+				who, strconv.FormatFloat(math.Floor(*d.CapacityLostAtLeastPct), 'f', -1, 64), d.Workload.capacityName(), fmtRate(d.KneeBaseline), fmtRate(d.KneeMTLS), unit, slo, limitClause(b)))
 		default:
-			out = append(out, fmt.Sprintf("The %s knee was not reached on both sides, so the capacity mTLS costs is not measured: with mTLS (%s) the origin sustained %s%s %s%s; without, %s%s%s.",
-				d.Workload, who, atLeast(m), fmtRate(m.KneeRate), unit, limitWords(m), atLeast(b), fmtRate(b.KneeRate), limitWords(b)))
+			which := "with mTLS was not reached"
+			if m.LimitedBy == LimitedByOrigin {
+				which = "without a certificate was not reached"
+			} else if b.LimitedBy != LimitedByOrigin {
+				which = "was reached neither with mTLS nor without"
+			}
+			out = append(out, fmt.Sprintf("The %s knee %s, so the capacity mTLS costs is not measured: with mTLS (%s) the origin sustained %s%s %s%s; without, %s%s%s.",
+				d.Workload, which, who, atLeast(m), fmtRate(m.KneeRate), unit, limitWords(m), atLeast(b), fmtRate(b.KneeRate), limitWords(b)))
 		}
 		if n := len(d.Matched); n > 0 {
 			at := d.Matched[n-1]
@@ -242,16 +259,25 @@ func atLeast(e *Entry) string {
 	return "at least "
 }
 
+// limitWords says in parentheses what ended a search short of the
+// origin's knee ("" when the origin did).
 func limitWords(e *Entry) string {
+	if c := limitClause(e); c != "" {
+		return " (" + c + ")"
+	}
+	return ""
+}
+
+func limitClause(e *Entry) string {
 	switch e.LimitedBy {
 	case LimitedByGenerator:
-		return " (the generator could not drive more)"
+		return "the generator could not drive more"
 	case LimitedByMaxRate:
-		return " (the search's maximum rate)"
+		return "the search's maximum rate"
 	case LimitedByMaxDuration:
-		return " (the search ran out of time)"
+		return "the search ran out of time"
 	case LimitedByInterrupted:
-		return " (interrupted)"
+		return "interrupted"
 	}
 	return ""
 }

@@ -50,12 +50,26 @@ func TestDeltasAndFindings(t *testing.T) {
 		"At 800 full handshakes/s offered, mTLS adds +1.000 ms (+40 %) to a request (p50) and +0.500 ms (+25 %) to a handshake (p50).",
 		"The origin spends 310.0 µs of CPU per full handshake with mTLS and 190.0 µs without (+63 %): 1,000 full handshakes/s need 0.310 cores with mTLS, 0.190 without.",
 		"mTLS (chain.valid-rsa2048, rsa-2048) costs this origin 40 % of its new-connection capacity: 1,840 → 1,100",
-		"The requests knee was not reached on both sides, so the capacity mTLS costs is not measured: with mTLS (chain.valid, ecdsa-p256) the origin sustained at least 5,000 requests/s (the generator could not drive more); without, at least 5,100 (the generator could not drive more).",
+		"The requests knee was reached neither with mTLS nor without, so the capacity mTLS costs is not measured: with mTLS (chain.valid, ecdsa-p256) the origin sustained at least 5,000 requests/s (the generator could not drive more); without, at least 5,100 (the generator could not drive more).",
 		"With the rsa-2048 client key (chain.valid-rsa2048) instead of the ecdsa-p256 one (chain.valid), the origin's handshakes knee is 1,420 → 1,100 full handshakes/s (-23 %).",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("findings lack %q:\n%s", want, got)
 		}
+	}
+
+	// The mTLS knee is the origin's, the one without a certificate only a
+	// lower bound: what mTLS costs is a lower bound too.
+	r = &Result{SLO: DefaultSLO, Search: DefaultSearch, Workloads: []Entry{
+		{Workload: Handshakes, Unit: "full handshakes/s", Identity: "chain.valid", KeyType: "ecdsa-p256", KneeRate: 375, LimitedBy: LimitedByOrigin, Steps: []Step{step(375, 3, 6, 2, 4, true)}},
+		{Workload: Handshakes, Unit: "full handshakes/s", Identity: "none", KneeRate: 800, LimitedBy: LimitedByGenerator, Steps: []Step{step(800, 3, 6, 2, 4, true)}},
+	}}
+	r.Deltas = deltas(r)
+	if d := r.Deltas[0]; d.CapacityLostPct != nil || d.CapacityLostAtLeastPct == nil || *d.CapacityLostAtLeastPct != 53.1 {
+		t.Errorf("lower bound: lost %v, at least %v; want only at least 53.1 %%", d.CapacityLostPct, d.CapacityLostAtLeastPct)
+	}
+	if f := strings.Join(findings(r), "\n"); !strings.Contains(f, "mTLS (chain.valid, ecdsa-p256) costs this origin at least 53 % of its new-connection capacity: ≥ 800 → 375 full handshakes/s at p99 ≤ 250 ms; without a certificate, the generator could not drive more.") {
+		t.Errorf("lower-bound finding missing:\n%s", f)
 	}
 
 	// An origin that refuses TLS alone: the finding says so and shows mTLS alone.
