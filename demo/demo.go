@@ -10,10 +10,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"os"
 	"path/filepath"
 	"time"
 
-	"github.com/originproof/originproof/certify"
+	"github.com/originproof/originproof/capacity"
 	"github.com/originproof/originproof/checks"
 	"github.com/originproof/originproof/fixtures"
 	"github.com/originproof/originproof/fixtures/origin"
@@ -102,7 +104,7 @@ type Outcome struct {
 }
 
 // Problems are the demo's own failures: the strict origin must pass the
-// gate, the broken one must fail conform (exit 1), the cost runs must
+// gate, the broken one must fail conform (exit 1), the cost run must
 // succeed. None: the harness behaved as expected.
 func (o Outcome) Problems() []string {
 	var out []string
@@ -113,62 +115,71 @@ func (o Outcome) Problems() []string {
 		out = append(out, fmt.Sprintf("the broken origin was not failed (conform exited %d, want 1)", o.BrokenExit))
 	}
 	if o.CostErr != nil {
-		out = append(out, "the mTLS cost runs: "+o.CostErr.Error())
+		out = append(out, "the mTLS cost run: "+o.CostErr.Error())
 	}
 	return out
 }
 
-// Cost runs the same short load against the mTLS origin and the TLS-only
-// one, pooled and cold, prints the handshake and request latencies side by
-// side on w, and writes each run and their comparison (compare/report.html)
-// under out.
-func (e *Env) Cost(ctx context.Context, w io.Writer, out, version string) error {
-	good := e.PKI.Identity("chain.valid").TLSCertificate()
-	mtls := loadgen.Identity{Name: "chain.valid", Certificate: &good}
-	fmt.Fprintf(w, "  %-16s %9s %12s %12s %12s %12s\n", "run", "requests", "handshake", "handshake", "request", "request")
-	fmt.Fprintf(w, "  %-16s %9s %12s %12s %12s %12s\n", "", "", "p50 ms", "p99 ms", "p50 ms", "p99 ms")
-	var errs []error
-	var dirs []string
-	run := func(name string, srv *origin.Server, id loadgen.Identity, reuse bool) *loadgen.Summary {
-		dir := filepath.Join(out, name)
-		dirs = append(dirs, dir)
-		opts := []loadgen.Option{
-			loadgen.Target(srv.URL()), loadgen.ConnectTo(srv.Addr()), loadgen.RootCAs(e.PKI.ServerRootPool(), "pki"),
-			loadgen.ClientIdentity(id), loadgen.Reuse(reuse), loadgen.Pops(4), loadgen.Rate(100, 3*time.Second),
-		}
-		rep, err := certify.RunLoad(ctx, opts, certify.LoadOptions{Out: dir, Version: version})
-		if rep == nil {
-			errs = append(errs, err)
-			return nil
-		}
-		sum := certify.LoadSummary(&rep.Summary, version, rep.Started, rep.Ended)
-		errs = append(errs, err, reports.WriteSummary(dir, sum))
-		s := rep.Summary
-		if s.Errors > 0 {
-			errs = append(errs, fmt.Errorf("%s: %d of %d requests failed", name, s.Errors, s.Requests))
-		}
-		hs, tot := s.Latency[loadgen.PhaseTLSFull], s.Latency[loadgen.PhaseTotal]
-		fmt.Fprintf(w, "  %-16s %9d %12.3f %12.3f %12.3f %12.3f\n", name, s.Requests, hs.P50, hs.P99, tot.P50, tot.P99)
-		return &s
+// StartCostOrigin runs `exe origin` in a process of its own (its CPU
+// apart from the generator's) with the optional-client-auth profile, which
+// verifies a certificate when one is given and lets none in: the origin
+// whose cost Cost measures, the same server with and without mTLS.
+func (e *Env) StartCostOrigin(exe string) (*origin.Process, error) {
+	return origin.StartProcess(exe, "origin", "--pki", e.PKIDir, "--profile", origin.OptionalClientAuth, "--listen", "127.0.0.1:0", "--admin=")
+}
+
+// CostBudget bounds the demo's capacity run.
+const CostBudget = 25 * time.Second
+
+// Cost finds the new-connection knee of the cost origin with the good
+// certificate and without one, in a bounded time, sampling the origin's
+// CPU; it prints the searches and the findings on w and writes
+// capacity.json and report.html under out.
+func (e *Env) Cost(ctx context.Context, w io.Writer, out string, o *origin.Process, version string) error {
+	subjects, err := capacity.Subjects(e.PKI, e.PKIDir, []capacity.Workload{capacity.Handshakes}, []string{"chain.valid", "none"}, nil)
+	if err != nil {
+		return err
 	}
-	for _, p := range []struct {
-		name  string
-		reuse bool
-	}{{"pooled", true}, {"cold", false}} {
-		withMTLS := run("mtls-"+p.name, e.Strict, mtls, p.reuse)
-		tlsOnly := run("tls-only-"+p.name, e.TLSOnly, loadgen.NoIdentity, p.reuse)
-		if withMTLS == nil || tlsOnly == nil {
-			continue
-		}
-		hsM, hsT := withMTLS.Latency[loadgen.PhaseTLSFull].P50, tlsOnly.Latency[loadgen.PhaseTLSFull].P50
-		totM, totT := withMTLS.Latency[loadgen.PhaseTotal].P50, tlsOnly.Latency[loadgen.PhaseTotal].P50
-		if totT > 0 {
-			fmt.Fprintf(w, "  %-16s mTLS vs TLS-only, %s: full handshake p50 %+.3f ms, request p50 %+.3f ms (%+.0f%%)\n",
-				"", p.name, hsM-hsT, totM-totT, 100*(totM-totT)/totT)
+	cpu, err := capacity.ProcessCPU("", o.PID())
+	if err != nil {
+		return err
+	}
+	search := capacity.DefaultSearch
+	search.StartRate, search.StepDuration, search.MinSamples = 50, loadgen.Duration(time.Second), 100
+	search.Settle, search.MaxDuration = loadgen.Duration(200*time.Millisecond), loadgen.Duration(CostBudget)
+	res, err := capacity.Run(ctx, capacity.Config{
+		Load: []loadgen.Option{loadgen.Target("https://" + net.JoinHostPort(ServerName, portOf(o.Addr)) + "/"), loadgen.ConnectTo(o.Addr),
+			loadgen.RootCAs(e.PKI.ServerRootPool(), "pki")},
+		Subjects: subjects, SLO: capacity.DefaultSLO, Search: search, OriginCPU: cpu, OriginPID: o.PID(), Version: version,
+		Progress: func(ev capacity.Event) {
+			if en := ev.Entry; en != nil {
+				fmt.Fprintf(w, "  %-40s knee %6g %s, limited by %s (%d steps)\n", ev.Subject.String()+":", en.KneeRate, en.Unit, en.LimitedBy, len(en.Steps))
+			}
+		},
+	})
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return err
+	}
+	if _, err := res.WriteFile(out); err != nil {
+		return err
+	}
+	path, err := reports.WriteCapacity(out, res)
+	for _, f := range res.Findings {
+		fmt.Fprintf(w, "  %s\n", f)
+	}
+	fmt.Fprintf(w, "  report: %s\n", path)
+	for _, en := range res.Workloads {
+		if en.Refused != "" && en.Identity != loadgen.NoIdentity.Name {
+			err = errors.Join(err, fmt.Errorf("the cost origin refused %s: %s", en.Identity, en.Refused))
 		}
 	}
-	path, err := reports.RenderDirs(filepath.Join(out, "compare"), dirs...)
-	errs = append(errs, err)
-	fmt.Fprintf(w, "  side by side: %s\n", path)
-	return errors.Join(errs...)
+	return err
+}
+
+func portOf(addr string) string {
+	_, port, _ := net.SplitHostPort(addr)
+	return port
 }

@@ -78,6 +78,7 @@ type options struct {
 	rotateUntil     time.Duration
 	reuse           bool
 	resumption      bool
+	maxVersion      uint16
 	pops            int
 	popsSet         bool
 	originShield    bool
@@ -177,6 +178,11 @@ func Reuse(on bool) Option { return func(o *options) { o.reuse = on } }
 
 // Resumption keeps a TLS session cache per pop (on by default).
 func Resumption(on bool) Option { return func(o *options) { o.resumption = on } }
+
+// MaxTLSVersion caps the TLS version offered (tls.VersionTLS13 by default;
+// tls.VersionTLS12 is what an origin sees from a distribution whose origin
+// protocols stop at TLSv1.2).
+func MaxTLSVersion(v uint16) Option { return func(o *options) { o.maxVersion = v } }
 
 // Pops sets the number of edge locations, each with its own pool.
 func Pops(n int) Option { return func(o *options) { o.pops, o.popsSet = n, true } }
@@ -296,9 +302,15 @@ type TLSOffer struct {
 	Curves   []string `json:"curves"`
 }
 
-func offer() TLSOffer {
+func offer(maxVersion uint16) TLSOffer {
+	var versions []uint16
+	for _, v := range cloudfront.OfferedVersions {
+		if v <= maxVersion {
+			versions = append(versions, v)
+		}
+	}
 	return TLSOffer{
-		Versions: cloudfront.VersionNames(cloudfront.OfferedVersions),
+		Versions: cloudfront.VersionNames(versions),
 		Ciphers:  cloudfront.SuiteNames(cloudfront.TLS12Offer),
 		Curves:   cloudfront.CurveNames(cloudfront.Curves),
 	}
@@ -409,6 +421,13 @@ func resolve(opts []Option) (*resolved, error) {
 	if o.identity.Name == "" {
 		return nil, optErr("identity", "the identity has no name")
 	}
+	switch o.maxVersion {
+	case 0:
+		o.maxVersion = tls.VersionTLS13
+	case tls.VersionTLS12, tls.VersionTLS13:
+	default:
+		return nil, optErr("max-tls-version", "%s: the generator offers TLS 1.2 and 1.3 only", tls.VersionName(o.maxVersion))
+	}
 	sched := Constant(DefaultRate, DefaultDuration)
 	if o.schedule != nil {
 		sched = *o.schedule
@@ -473,7 +492,7 @@ func (r *resolved) config() Config {
 		Requests:        r.schedule.Requests(),
 		MaxWorkers:      r.maxWorkers,
 		KeepBodies:      r.keepBodies,
-		TLS:             offer(),
+		TLS:             offer(r.maxVersion),
 	}
 	if c.ServerRoots == "" {
 		c.ServerRoots = "system"

@@ -117,7 +117,7 @@ func (p *pop) newState(id Identity, gen int64) *popState {
 		InsecureSkipVerify: true,
 		VerifyConnection:   p.verifier.verifyConnection,
 		MinVersion:         tls.VersionTLS12,
-		MaxVersion:         tls.VersionTLS13,
+		MaxVersion:         p.r.maxVersion,
 		CipherSuites:       cloudfront.TLS12Offer,
 		CurvePreferences:   cloudfront.Curves,
 		Renegotiation:      tls.RenegotiateNever,

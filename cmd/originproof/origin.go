@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"math"
 	"net"
 	"strings"
 	"syscall"
@@ -21,6 +22,7 @@ func newOriginCmd() *cobra.Command {
 		pkiDir, profile, listen, admin string
 		faultSpecs                     []string
 		verbose                        bool
+		maxHandshakes, maxRequests     float64
 	)
 	cmd := &cobra.Command{
 		Use:   "origin --pki DIR --profile NAME --listen ADDR [--fault NAME[:ARG]]…",
@@ -47,11 +49,16 @@ func newOriginCmd() *cobra.Command {
 				}
 				faults = append(faults, f)
 			}
+			for flag, v := range map[string]float64{"max-handshake-rate": maxHandshakes, "max-request-rate": maxRequests} {
+				if !(v >= 0) || math.IsInf(v, 0) {
+					return usageError("origin: --%s %v: want a rate per second (0: no limit)", flag, v)
+				}
+			}
 			pki, err := fixtures.LoadDir(pkiDir)
 			if err != nil {
 				return usageError("origin: --pki: %v", err)
 			}
-			cfg := origin.Config{PKI: pki, Profile: profile, Addr: listen, AdminAddr: admin, Faults: faults}
+			cfg := origin.Config{PKI: pki, Profile: profile, Addr: listen, AdminAddr: admin, Faults: faults, MaxHandshakeRate: maxHandshakes, MaxRequestRate: maxRequests}
 			if verbose {
 				cfg.ErrorLog = log.New(cmd.ErrOrStderr(), "origin: ", log.LstdFlags)
 			}
@@ -90,6 +97,8 @@ func newOriginCmd() *cobra.Command {
 	f.StringVar(&listen, "listen", "127.0.0.1:8443", "address to listen on (keep it on loopback)")
 	f.StringVar(&admin, "admin", "127.0.0.1:0", "address of the counters endpoint ('' for none)")
 	f.StringArrayVar(&faultSpecs, "fault", nil, "inject a fault NAME[:ARG] on top of the profile (repeatable; see above)")
+	f.Float64Var(&maxHandshakes, "max-handshake-rate", 0, "TLS handshakes per second beyond which handshakes wait their turn: a known capacity (0: no limit)")
+	f.Float64Var(&maxRequests, "max-request-rate", 0, "requests per second beyond which requests wait their turn: a known capacity (0: no limit)")
 	f.BoolVar(&verbose, "verbose", false, "log the HTTP server's errors (handshake failures) to stderr")
 	return cmd
 }
