@@ -17,25 +17,35 @@ import (
 // with a property, never a failure; skipped checks are <skipped>.
 
 type junitSuites struct {
-	XMLName  xml.Name     `xml:"testsuites"`
-	Name     string       `xml:"name,attr"`
-	Tests    int          `xml:"tests,attr"`
-	Failures int          `xml:"failures,attr"`
-	Errors   int          `xml:"errors,attr"`
-	Skipped  int          `xml:"skipped,attr"`
-	Time     float64      `xml:"time,attr"`
-	Suites   []junitSuite `xml:"testsuite"`
+	XMLName xml.Name `xml:"testsuites"`
+	Name    string   `xml:"name,attr"`
+	junitCounts
+	Suites []junitSuite `xml:"testsuite"`
 }
 
 type junitSuite struct {
-	Name       string          `xml:"name,attr"`
-	Tests      int             `xml:"tests,attr"`
-	Failures   int             `xml:"failures,attr"`
-	Errors     int             `xml:"errors,attr"`
-	Skipped    int             `xml:"skipped,attr"`
-	Time       float64         `xml:"time,attr"`
+	Name string `xml:"name,attr"`
+	junitCounts
 	Properties *junitProps     `xml:"properties,omitempty"`
 	Cases      []junitTestCase `xml:"testcase"`
+}
+
+// junitCounts are the attributes a suite and the whole document both
+// carry: the testcases, and how many failed, errored and were skipped.
+type junitCounts struct {
+	Tests    int     `xml:"tests,attr"`
+	Failures int     `xml:"failures,attr"`
+	Errors   int     `xml:"errors,attr"`
+	Skipped  int     `xml:"skipped,attr"`
+	Time     float64 `xml:"time,attr"`
+}
+
+func (c *junitCounts) add(o junitCounts) {
+	c.Tests += o.Tests
+	c.Failures += o.Failures
+	c.Errors += o.Errors
+	c.Skipped += o.Skipped
+	c.Time += o.Time
 }
 
 type junitProps struct {
@@ -130,11 +140,7 @@ func (s *Summary) WriteJUnit(w io.Writer) error {
 		su := byGroup[g]
 		su.Properties = &junitProps{Props: []junitProp{{"target", s.Target}, {"verdict", string(s.Verdict)}}}
 		out.Suites = append(out.Suites, *su)
-		out.Tests += su.Tests
-		out.Failures += su.Failures
-		out.Errors += su.Errors
-		out.Skipped += su.Skipped
-		out.Time += su.Time
+		out.add(su.junitCounts)
 	}
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err
