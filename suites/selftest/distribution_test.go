@@ -21,6 +21,7 @@ import (
 	"github.com/originproof/originproof/checks"
 	"github.com/originproof/originproof/cloudfront"
 	"github.com/originproof/originproof/fixtures/origin"
+	"github.com/originproof/originproof/internal/testcert"
 	"github.com/originproof/originproof/internal/testenv"
 	"github.com/originproof/originproof/reports"
 	"github.com/originproof/originproof/scenarios"
@@ -87,17 +88,8 @@ func sharedCDNCA(t *testing.T) *x509.Certificate {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: cdn.Cloudflare.Shared.Issuer, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return testcert.SelfSigned(t, key, &x509.Certificate{SerialNumber: big.NewInt(7), Subject: cdn.Cloudflare.Shared.Issuer,
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign})
 }
 
 // noSecret fails when any file under dir holds the custom header's value.
