@@ -3,7 +3,6 @@ package selftest
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -11,10 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/originproof/originproof/checks"
 	"github.com/originproof/originproof/fixtures/origin"
+	"github.com/originproof/originproof/internal/clitest"
 	"github.com/originproof/originproof/internal/testenv"
-	"github.com/originproof/originproof/reports"
 	"github.com/originproof/originproof/scenarios"
 )
 
@@ -41,12 +39,7 @@ func TestExampleScenarios(t *testing.T) {
 		{"origin-shield.yaml", origin.Strict, 0, nil, nil},
 		{"origin-shield.yaml", origin.ShortIdleTimeout, 1, []string{"keepalive.idle-compatible"}, nil},
 	}
-	type result struct {
-		code   int
-		sum    *reports.Summary
-		output string
-	}
-	results := make([]result, len(cases))
+	results := make([]clitest.Result, len(cases))
 	var wg sync.WaitGroup
 	for i, c := range cases {
 		srv, err := origin.Start(origin.Config{PKI: pki, Profile: c.profile, Addr: "127.0.0.1:0"})
@@ -71,30 +64,22 @@ func TestExampleScenarios(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 			defer cancel()
 			out := filepath.Join(dir, "out")
-			cmd := exec.CommandContext(ctx, binary, "certify", path, "--out", out)
-			b, _ := cmd.CombinedOutput()
-			r := result{code: cmd.ProcessState.ExitCode(), output: string(b)}
-			r.sum, _ = reports.ReadSummary(filepath.Join(out, "summary.json"))
-			results[i] = r
+			results[i] = clitest.Run(ctx, binary, out, "certify", path, "--out", out)
 		}()
 	}
 	wg.Wait()
 	for i, c := range cases {
 		t.Run(c.example+"/"+c.profile, func(t *testing.T) {
 			r := results[i]
-			if r.code != c.wantCode || r.sum == nil {
-				t.Fatalf("exit %d, want %d\n%s", r.code, c.wantCode, r.output)
+			if r.Code != c.wantCode || r.Summary == nil {
+				t.Fatalf("exit %d, want %d\n%s", r.Code, c.wantCode, r.Output)
 			}
-			var fail, breached []string
-			for _, ch := range r.sum.Checks {
-				if ch.Status == checks.StatusFail {
-					fail = append(fail, ch.ID)
-				}
-				if ch.Status == checks.StatusError {
-					t.Errorf("%s errored: %s", ch.ID, ch.Observed)
-				}
+			judged := clitest.JudgedBy(r.Summary)
+			if len(judged.Errored) > 0 {
+				t.Errorf("checks errored: %v\n%s", judged.Errored, r.Output)
 			}
-			for _, th := range r.sum.Thresholds {
+			var breached []string
+			for _, th := range r.Summary.Thresholds {
 				if !th.Held {
 					name := th.Name
 					if th.Phase != "" {
@@ -103,15 +88,14 @@ func TestExampleScenarios(t *testing.T) {
 					breached = append(breached, name)
 				}
 			}
-			slices.Sort(fail)
-			if !slices.Equal(fail, c.wantFail) {
-				t.Errorf("failed checks %v, want %v\n%s", fail, c.wantFail, r.output)
+			if !slices.Equal(judged.Fail, c.wantFail) {
+				t.Errorf("failed checks %v, want %v\n%s", judged.Fail, c.wantFail, r.Output)
 			}
 			if !slices.Equal(breached, c.wantBreach) {
-				t.Errorf("breached thresholds %v, want %v\n%s", breached, c.wantBreach, r.output)
+				t.Errorf("breached thresholds %v, want %v\n%s", breached, c.wantBreach, r.Output)
 			}
-			if len(r.sum.Thresholds) == 0 || r.sum.Load == nil || r.sum.Load.Requests == 0 {
-				t.Errorf("no load measured: thresholds %v", r.sum.Thresholds)
+			if len(r.Summary.Thresholds) == 0 || r.Summary.Load == nil || r.Summary.Load.Requests == 0 {
+				t.Errorf("no load measured: thresholds %v", r.Summary.Thresholds)
 			}
 		})
 	}

@@ -1,8 +1,8 @@
 package selftest
 
 import (
+	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,6 +11,7 @@ import (
 	"github.com/originproof/originproof/checks"
 	"github.com/originproof/originproof/fixtures"
 	"github.com/originproof/originproof/fixtures/origin"
+	"github.com/originproof/originproof/internal/clitest"
 	"github.com/originproof/originproof/internal/testenv"
 	"github.com/originproof/originproof/reports"
 )
@@ -20,16 +21,15 @@ import (
 func conform(t *testing.T, srv *origin.Server, pkiDir string, args ...string) map[string]reports.Check {
 	t.Helper()
 	out := t.TempDir()
-	cmd := exec.Command(binary, append([]string{"conform", "--pki", pkiDir, "--target", srv.URL(), "--connect-to", srv.Addr(), "--out", out}, args...)...)
-	if b, err := cmd.CombinedOutput(); cmd.ProcessState == nil || cmd.ProcessState.ExitCode() > 1 {
-		t.Fatalf("conform %v: %v\n%s", args, err, b)
+	r := clitest.Run(context.Background(), binary, out, append([]string{"conform", "--pki", pkiDir, "--target", srv.URL(), "--connect-to", srv.Addr(), "--out", out}, args...)...)
+	if r.Code < 0 || r.Code > 1 {
+		t.Fatalf("conform %v: exit %d\n%s", args, r.Code, r.Output)
 	}
-	sum, err := reports.ReadSummary(filepath.Join(out, "summary.json"))
-	if err != nil {
-		t.Fatal(err)
+	if r.Err != nil {
+		t.Fatal(r.Err)
 	}
 	got := map[string]reports.Check{}
-	for _, c := range sum.Checks {
+	for _, c := range r.Summary.Checks {
 		got[c.ID] = c
 	}
 	return got
