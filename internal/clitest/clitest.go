@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -44,6 +45,46 @@ func Run(ctx context.Context, binary, out string, args ...string) Result {
 		r.Err = errors.Join(r.Err, runErr)
 	}
 	return r
+}
+
+// Call is one run of the binary: its arguments, and the directory they
+// name with --out.
+type Call struct {
+	Out  string
+	Args []string
+}
+
+// RunAll makes every call at once, each bounded by timeout, and returns
+// their results in the calls' order.
+func RunAll(binary string, timeout time.Duration, calls []Call) []Result {
+	results := make([]Result, len(calls))
+	var wg sync.WaitGroup
+	for i, c := range calls {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), timeout)
+			defer cancel()
+			results[i] = Run(ctx, binary, c.Out, c.Args...)
+		}()
+	}
+	wg.Wait()
+	return results
+}
+
+// Want stops the test unless the run exited with code and wrote
+// summary.json, and fails it if any check errored; it returns what the
+// summary judged.
+func (r Result) Want(t testing.TB, code int) Judged {
+	t.Helper()
+	if r.Code != code || r.Summary == nil {
+		t.Fatalf("exit %d, want %d (%v)\n%s", r.Code, code, r.Err, r.Output)
+	}
+	j := JudgedBy(r.Summary)
+	if len(j.Errored) > 0 {
+		t.Errorf("checks errored: %v\n%s", j.Errored, r.Output)
+	}
+	return j
 }
 
 // ExitCode is the exit code the command line gives a verdict: 0 pass,

@@ -113,3 +113,62 @@ func TestJudged(t *testing.T) {
 		}
 	}
 }
+
+func TestRunAll(t *testing.T) {
+	passOut, passArgs := script(t, strings.Replace(summary, `"fail"`, `"pass"`, 1), 0)
+	failOut, failArgs := script(t, summary, 1)
+	start := time.Now()
+	rs := RunAll("/bin/sh", 5*time.Second, []Call{
+		{Out: failOut, Args: failArgs},
+		{Out: t.TempDir(), Args: []string{"-c", "exec sleep 2"}},
+		{Out: passOut, Args: passArgs},
+		{Out: t.TempDir(), Args: []string{"-c", "exec sleep 2"}},
+	})
+	if took := time.Since(start); took > 3500*time.Millisecond {
+		t.Errorf("two 2 s runs took %v: not at once", took)
+	}
+	if len(rs) != 4 || rs[0].Code != 1 || rs[0].Summary.Verdict != checks.VerdictFail || rs[1].Code != 0 || rs[1].Summary != nil || rs[2].Code != 0 || rs[2].Summary.Verdict != checks.VerdictPass {
+		t.Errorf("results out of order: %+v", rs)
+	}
+	if rs := RunAll("/bin/sh", 100*time.Millisecond, []Call{{Out: t.TempDir(), Args: []string{"-c", "exec sleep 10"}}}); rs[0].Code != -1 {
+		t.Errorf("not bounded by the timeout: %+v", rs[0])
+	}
+}
+
+// stopper is a testing.TB whose Fatalf stops the caller as t.Fatalf does.
+type stopper struct {
+	recorder
+	fatal string
+}
+
+func (s *stopper) Fatalf(format string, args ...any) {
+	s.fatal = fmt.Sprintf(format, args...)
+	panic(s)
+}
+
+func want(s *stopper, r Result, code int) (j Judged) {
+	defer func() {
+		if v := recover(); v != nil && v != any(s) {
+			panic(v)
+		}
+	}()
+	return r.Want(s, code)
+}
+
+func TestWant(t *testing.T) {
+	out, args := script(t, summary, 1)
+	r := Run(context.Background(), "/bin/sh", out, args...)
+	s := &stopper{recorder: recorder{TB: t}}
+	if j := want(s, r, 1); s.fatal != "" || j.Verdict != checks.VerdictFail || len(s.errors) != 1 || !strings.Contains(s.errors[0], "checks errored: [d.broke]") {
+		t.Errorf("exit 1 as wanted: judged %+v, fatal %q, errors %q", j, s.fatal, s.errors)
+	}
+	s = &stopper{recorder: recorder{TB: t}}
+	if want(s, r, 0); !strings.Contains(s.fatal, "exit 1, want 0") || !strings.Contains(s.fatal, "printed") {
+		t.Errorf("exit 1, want 0: fatal %q", s.fatal)
+	}
+	out, args = script(t, "", 0)
+	s = &stopper{recorder: recorder{TB: t}}
+	if want(s, Run(context.Background(), "/bin/sh", out, args...), 0); !strings.Contains(s.fatal, "summary.json") {
+		t.Errorf("no summary.json: fatal %q", s.fatal)
+	}
+}

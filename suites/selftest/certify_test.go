@@ -1,12 +1,10 @@
 package selftest
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -39,8 +37,7 @@ func TestExampleScenarios(t *testing.T) {
 		{"origin-shield.yaml", origin.Strict, 0, nil, nil},
 		{"origin-shield.yaml", origin.ShortIdleTimeout, 1, []string{"keepalive.idle-compatible"}, nil},
 	}
-	results := make([]clitest.Result, len(cases))
-	var wg sync.WaitGroup
+	calls := make([]clitest.Call, len(cases))
 	for i, c := range cases {
 		srv, err := origin.Start(origin.Config{PKI: pki, Profile: c.profile, Addr: "127.0.0.1:0"})
 		if err != nil {
@@ -58,26 +55,14 @@ func TestExampleScenarios(t *testing.T) {
 		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-			defer cancel()
-			out := filepath.Join(dir, "out")
-			results[i] = clitest.Run(ctx, binary, out, "certify", path, "--out", out)
-		}()
+		out := filepath.Join(dir, "out")
+		calls[i] = clitest.Call{Out: out, Args: []string{"certify", path, "--out", out}}
 	}
-	wg.Wait()
+	results := clitest.RunAll(binary, 3*time.Minute, calls)
 	for i, c := range cases {
 		t.Run(c.example+"/"+c.profile, func(t *testing.T) {
 			r := results[i]
-			if r.Code != c.wantCode || r.Summary == nil {
-				t.Fatalf("exit %d, want %d\n%s", r.Code, c.wantCode, r.Output)
-			}
-			judged := clitest.JudgedBy(r.Summary)
-			if len(judged.Errored) > 0 {
-				t.Errorf("checks errored: %v\n%s", judged.Errored, r.Output)
-			}
+			judged := r.Want(t, c.wantCode)
 			var breached []string
 			for _, th := range r.Summary.Thresholds {
 				if !th.Held {

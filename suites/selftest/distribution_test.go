@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -157,9 +156,7 @@ func TestDistributionVerdicts(t *testing.T) {
 			srv: origin.Config{ExtraClientCAs: []*x509.Certificate{sharedCDNCA(t)}}, code: 0,
 			warn: []string{"identity.shared-cdn-certificate"}, observe: "the origin accepts client certificates from origin-pull.cloudflare.net"},
 	}
-	results := make([]clitest.Result, len(cases))
-	outs := make([]string, len(cases))
-	var wg sync.WaitGroup
+	calls := make([]clitest.Call, len(cases))
 	for i, c := range cases {
 		cfg := c.srv
 		cfg.PKI, cfg.Addr = pki, "127.0.0.1:0"
@@ -169,27 +166,13 @@ func TestDistributionVerdicts(t *testing.T) {
 		}
 		defer srv.Close()
 		out := filepath.Join(t.TempDir(), "out")
-		outs[i] = out
-		args := append([]string{"conform", "--pki", pkiDir, "--distribution-config", c.config, "--connect-to", srv.Addr(), "--out", out, "--label-filter", "distribution"}, c.args...)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-			defer cancel()
-			results[i] = clitest.Run(ctx, binary, out, args...)
-		}()
+		calls[i] = clitest.Call{Out: out, Args: append([]string{"conform", "--pki", pkiDir, "--distribution-config", c.config, "--connect-to", srv.Addr(), "--out", out, "--label-filter", "distribution"}, c.args...)}
 	}
-	wg.Wait()
+	results := clitest.RunAll(binary, 2*time.Minute, calls)
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			r := results[i]
-			if r.Code != c.code || r.Summary == nil {
-				t.Fatalf("exit %d, want %d\n%s", r.Code, c.code, r.Output)
-			}
-			judged := clitest.JudgedBy(r.Summary)
-			if len(judged.Errored) > 0 {
-				t.Errorf("checks errored: %v\n%s", judged.Errored, r.Output)
-			}
+			judged := r.Want(t, c.code)
 			if !slices.Equal(judged.Fail, c.fail) || !slices.Equal(judged.Warn, c.warn) {
 				t.Errorf("failed %v, warned %v; want %v, %v\n%s", judged.Fail, judged.Warn, c.fail, c.warn, r.Output)
 			}
@@ -211,7 +194,7 @@ func TestDistributionVerdicts(t *testing.T) {
 			if r.Took > 30*time.Second {
 				t.Errorf("took %v", r.Took)
 			}
-			noSecret(t, outs[i])
+			noSecret(t, calls[i].Out)
 		})
 	}
 

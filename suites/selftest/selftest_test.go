@@ -6,14 +6,12 @@
 package selftest
 
 import (
-	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -90,9 +88,7 @@ func TestProfileMatrix(t *testing.T) {
 	}
 	pkiDir, pki := testenv.WritePKI(t)
 	covered := map[string]bool{}
-	results := make([]clitest.Result, len(matrix))
-	var wg sync.WaitGroup
-	start := time.Now()
+	calls := make([]clitest.Call, len(matrix))
 	for i, row := range matrix {
 		covered[row.profile] = true
 		srv, err := origin.Start(origin.Config{PKI: pki, Profile: row.profile, Addr: "127.0.0.1:0"})
@@ -101,16 +97,10 @@ func TestProfileMatrix(t *testing.T) {
 		}
 		defer srv.Close()
 		out := filepath.Join(t.TempDir(), "out")
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-			defer cancel()
-			args := append([]string{"conform", "--pki", pkiDir, "--target", srv.URL(), "--connect-to", srv.Addr(), "--out", out}, row.flags...)
-			results[i] = clitest.Run(ctx, binary, out, args...)
-		}()
+		calls[i] = clitest.Call{Out: out, Args: append([]string{"conform", "--pki", pkiDir, "--target", srv.URL(), "--connect-to", srv.Addr(), "--out", out}, row.flags...)}
 	}
-	wg.Wait()
+	start := time.Now()
+	results := clitest.RunAll(binary, 90*time.Second, calls)
 	t.Logf("%d certifications in parallel took %v", len(matrix), time.Since(start).Round(time.Millisecond))
 	for _, p := range origin.Profiles() {
 		if !covered[p] {
