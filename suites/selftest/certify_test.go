@@ -39,11 +39,7 @@ func TestExampleScenarios(t *testing.T) {
 	}
 	calls := make([]clitest.Call, len(cases))
 	for i, c := range cases {
-		srv, err := origin.Start(origin.Config{PKI: pki, Profile: c.profile, Addr: "127.0.0.1:0"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer srv.Close()
+		srv := startOrigin(t, origin.Config{PKI: pki, Profile: c.profile})
 		data, err := scenarios.Examples.ReadFile(c.example)
 		if err != nil {
 			t.Fatal(err)

@@ -159,12 +159,8 @@ func TestDistributionVerdicts(t *testing.T) {
 	calls := make([]clitest.Call, len(cases))
 	for i, c := range cases {
 		cfg := c.srv
-		cfg.PKI, cfg.Addr = pki, "127.0.0.1:0"
-		srv, err := origin.Start(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer srv.Close()
+		cfg.PKI = pki
+		srv := startOrigin(t, cfg)
 		out := filepath.Join(t.TempDir(), "out")
 		calls[i] = clitest.Call{Out: out, Args: append([]string{"conform", "--pki", pkiDir, "--distribution-config", c.config, "--connect-to", srv.Addr(), "--out", out, "--label-filter", "distribution"}, c.args...)}
 	}
@@ -229,11 +225,7 @@ func TestCertifyGeneratedScenario(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			srv, err := origin.Start(origin.Config{PKI: pki, Addr: "127.0.0.1:0", ResponseDelay: c.delay})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer srv.Close()
+			srv := startOrigin(t, origin.Config{PKI: pki, ResponseDelay: c.delay})
 			config := distConfig(t, "distribution", nil, distOrigin("web", func(_, cu map[string]any) { cu["OriginReadTimeout"] = c.readSecs }))
 			data, err := os.ReadFile(config)
 			if err != nil {
@@ -299,11 +291,7 @@ func TestCDNPresets(t *testing.T) {
 		t.Skip("runs conform against the reference origin")
 	}
 	pkiDir, pki := testenv.WritePKI(t)
-	srv, err := origin.Start(origin.Config{PKI: pki, Addr: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv := startOrigin(t, origin.Config{PKI: pki})
 	sha1 := filepath.Join(pkiDir, "clients", "strength.sha1-signature")
 	for _, tt := range []struct {
 		cdn, identity string

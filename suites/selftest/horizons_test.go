@@ -54,11 +54,7 @@ func TestCRLHorizon(t *testing.T) {
 	if err := pki.WriteDir(dir, false); err != nil {
 		t.Fatal(err)
 	}
-	srv, err := origin.Start(origin.Config{PKI: pki, Addr: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv := startOrigin(t, origin.Config{PKI: pki})
 	got := conform(t, srv, dir, "--label-filter", "revocation")
 	wantStatus(t, got, "revocation.crl-horizon", checks.StatusWarn)
 	wantStatus(t, got, "revocation.revoked-leaf", checks.StatusPass)
@@ -72,11 +68,7 @@ func TestCRLHorizon(t *testing.T) {
 // it, and fails when the intermediate has expired.
 func TestCloudFrontChainExpiry(t *testing.T) {
 	pkiDir, pki := testenv.WritePKI(t)
-	srv, err := origin.Start(origin.Config{PKI: pki, Addr: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv := startOrigin(t, origin.Config{PKI: pki})
 	m := fixtures.NewMinter(time.Now().Add(-48 * time.Hour))
 	for _, tc := range []struct {
 		name     string
@@ -123,11 +115,7 @@ func TestResumptionAfterRotation(t *testing.T) {
 	for profile, want := range map[string]checks.Status{origin.Strict: checks.StatusPass, origin.ResumptionSkipsChecks: checks.StatusWarn} {
 		t.Run(profile, func(t *testing.T) {
 			pkiDir, pki := testenv.WritePKI(t)
-			srv, err := origin.Start(origin.Config{PKI: pki, Profile: profile, Addr: "127.0.0.1:0"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer srv.Close()
+			srv := startOrigin(t, origin.Config{PKI: pki, Profile: profile})
 			got := conform(t, srv, pkiDir, "--label-filter", "resumption")
 			wantStatus(t, got, "resumption.after-rotation", checks.StatusSkip)
 			st, err := os.Stat(filepath.Join(pkiDir, fixtures.FileRotationSession))

@@ -25,6 +25,19 @@ var binary string
 
 func TestMain(m *testing.M) { testenv.Main(m, func(b string) { binary = b }) }
 
+// startOrigin starts a reference origin with cfg on a loopback port; it is
+// closed when the test ends.
+func startOrigin(t *testing.T, cfg origin.Config) *origin.Server {
+	t.Helper()
+	cfg.Addr = "127.0.0.1:0"
+	srv, err := origin.Start(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return srv
+}
+
 type want struct {
 	fail, warn []string
 }
@@ -91,11 +104,7 @@ func TestProfileMatrix(t *testing.T) {
 	calls := make([]clitest.Call, len(matrix))
 	for i, row := range matrix {
 		covered[row.profile] = true
-		srv, err := origin.Start(origin.Config{PKI: pki, Profile: row.profile, Addr: "127.0.0.1:0"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer srv.Close()
+		srv := startOrigin(t, origin.Config{PKI: pki, Profile: row.profile})
 		out := filepath.Join(t.TempDir(), "out")
 		calls[i] = clitest.Call{Out: out, Args: append([]string{"conform", "--pki", pkiDir, "--target", srv.URL(), "--connect-to", srv.Addr(), "--out", out}, row.flags...)}
 	}
@@ -137,11 +146,7 @@ func TestProfileMatrix(t *testing.T) {
 // schema for every check, and junit.xml one testcase per check id.
 func TestSummaryAndJUnitShape(t *testing.T) {
 	pkiDir, pki := testenv.WritePKI(t)
-	srv, err := origin.Start(origin.Config{PKI: pki, Profile: origin.OptionalClientAuth, Addr: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv := startOrigin(t, origin.Config{PKI: pki, Profile: origin.OptionalClientAuth})
 	out := t.TempDir()
 	cmd := exec.Command(binary, "conform", "--pki", pkiDir, "--target", srv.URL(), "--connect-to", srv.Addr(), "--out", out, "--label-filter", "client-auth || chain || server-cert")
 	if b, err := cmd.CombinedOutput(); cmd.ProcessState.ExitCode() != 1 {
