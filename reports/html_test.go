@@ -142,15 +142,7 @@ func TestInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := browse(t, browser, filepath.Join(out, "report.html"))
-	if len(p.consoleErrors) > 0 {
-		t.Errorf("console errors: %v", p.consoleErrors)
-	}
-	if len(p.requests) > 0 {
-		t.Errorf("requests left the page: %v", p.requests)
-	}
-	if want := 12; p.charts != want || p.drawnCanvases < want {
-		t.Errorf("charts drawn %d (canvases with pixels %d), want %d", p.charts, p.drawnCanvases, want)
-	}
+	checkDrawn(t, p, 12)
 	// Every time-series chart of both runs shades the three phases.
 	checkBands(t, p, 10, []string{"warm-up", "steady", "idle-gap-storm"})
 	// The handshake chart draws the warm-up's full handshakes and the
@@ -200,6 +192,21 @@ type handshakeChart struct {
 	series, popSeries []string        // labels with a non-zero value: all pops, then pop 1
 	strokes           map[string]bool // series whose stroke colour is on the canvas
 	pops              int             // pops the selector offers
+}
+
+// checkDrawn: the page logged no error, asked for nothing off the page,
+// and drew its charts, as many as want, each canvas with pixels.
+func checkDrawn(t *testing.T, p page, want int) {
+	t.Helper()
+	if len(p.consoleErrors) > 0 {
+		t.Errorf("console errors: %v", p.consoleErrors)
+	}
+	if len(p.requests) > 0 {
+		t.Errorf("requests left the page: %v", p.requests)
+	}
+	if p.charts != want || p.drawnCanvases < want {
+		t.Errorf("charts drawn %d (canvases with pixels %d), want %d", p.charts, p.drawnCanvases, want)
+	}
 }
 
 // checkBands: n time-series charts each drew the phases as bands, the
