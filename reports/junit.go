@@ -4,8 +4,6 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 
 	"github.com/originproof/originproof/checks"
 )
@@ -156,19 +154,5 @@ func (s *Summary) WriteJUnit(w io.Writer) error {
 
 // WriteJUnitFile writes junit.xml atomically.
 func (s *Summary) WriteJUnitFile(path string) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".junit.*")
-	if err != nil {
-		return err
-	}
-	if err := s.WriteJUnit(f); err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(f.Name())
-		return err
-	}
-	os.Chmod(f.Name(), 0o644)
-	return os.Rename(f.Name(), path)
+	return writeAtomic(path, s.WriteJUnit)
 }
