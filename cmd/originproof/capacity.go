@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -194,8 +193,8 @@ func runCapacity(cmd *cobra.Command, f *capacityFlags) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(f.out, 0o755); err != nil {
-		return usageError("capacity: --out %s: %v", f.out, unwrapPath(err))
+	if err := makeOut("capacity", f.out); err != nil {
+		return err
 	}
 	stderr, stdout := cmd.ErrOrStderr(), cmd.OutOrStdout()
 	cfg.Progress = capacityProgress(stderr)
