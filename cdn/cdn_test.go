@@ -9,7 +9,6 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"math/big"
 	"net/http"
 	"os"
 	"regexp"
@@ -19,6 +18,7 @@ import (
 	"time"
 
 	"github.com/originproof/originproof/cloudfront"
+	"github.com/originproof/originproof/internal/testcert"
 )
 
 func TestNamesAndLookup(t *testing.T) {
@@ -173,17 +173,7 @@ func TestHeaders(t *testing.T) {
 
 func selfSigned(t *testing.T, key crypto.Signer, sig x509.SignatureAlgorithm) *x509.Certificate {
 	t.Helper()
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "edge"}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		SignatureAlgorithm: sig, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return testcert.SelfSigned(t, key, &x509.Certificate{Subject: pkix.Name{CommonName: "edge"}, SignatureAlgorithm: sig, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})
 }
 
 // TestCertificateRules: each documented rule refuses what it names, and a

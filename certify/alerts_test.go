@@ -9,25 +9,34 @@ import (
 	"testing"
 	"time"
 
+	"github.com/originproof/originproof/fixtures"
 	"github.com/originproof/originproof/fixtures/origin"
 	"github.com/originproof/originproof/loadgen"
 	"github.com/originproof/originproof/probe"
 )
+
+// strictEndpoint starts the strict reference origin for pki (closed when
+// the test ends) and returns the endpoint that reaches it.
+func strictEndpoint(t *testing.T, pki *fixtures.PKI) *Endpoint {
+	t.Helper()
+	srv, err := origin.Start(origin.Config{PKI: pki, Profile: origin.Strict, Addr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	ep, err := Target{URL: srv.URL(), ConnectTo: srv.Addr()}.Resolve(pki, "pki")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ep
+}
 
 // TestSameAlertNameInConformAndLoad: the same TLS alert from the origin
 // carries the same IANA name in conform's observation (the probe) and in
 // load's error class.
 func TestSameAlertNameInConformAndLoad(t *testing.T) {
 	pki := testPKI(t)
-	srv, err := origin.Start(origin.Config{PKI: pki, Profile: origin.Strict, Addr: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	ep, err := Target{URL: srv.URL(), ConnectTo: srv.Addr()}.Resolve(pki, "pki")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ep := strictEndpoint(t, pki)
 	ep.Timeout = 5 * time.Second
 	seen := map[string]bool{}
 	for _, name := range []string{"chain.untrusted-root", "validity.expired", "none"} {
@@ -68,15 +77,7 @@ func TestSameAlertNameInConformAndLoad(t *testing.T) {
 // and run.json.
 func TestResultsModes(t *testing.T) {
 	pki := testPKI(t)
-	srv, err := origin.Start(origin.Config{PKI: pki, Profile: origin.Strict, Addr: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	ep, err := Target{URL: srv.URL(), ConnectTo: srv.Addr()}.Resolve(pki, "pki")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ep := strictEndpoint(t, pki)
 	id, _ := LoadIdentity(pki, "pki", "chain.valid")
 	for _, mode := range []loadgen.ResultsMode{loadgen.ResultsFull, loadgen.ResultsGzip, loadgen.ResultsNone} {
 		t.Run(string(mode), func(t *testing.T) {

@@ -9,12 +9,13 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"math/big"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/originproof/originproof/internal/testcert"
 )
 
 func TestRanges(t *testing.T) {
@@ -94,20 +95,11 @@ func TestHeaders(t *testing.T) {
 
 func selfSigned(t *testing.T, key crypto.Signer, mutate func(*x509.Certificate)) *x509.Certificate {
 	t.Helper()
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "cf"}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}, DNSNames: []string{"cf.test"}}
+	tmpl := &x509.Certificate{Subject: pkix.Name{CommonName: "cf"}, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}, DNSNames: []string{"cf.test"}}
 	if mutate != nil {
 		mutate(tmpl)
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return testcert.SelfSigned(t, key, tmpl)
 }
 
 func TestCertificateProblems(t *testing.T) {

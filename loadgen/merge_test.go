@@ -53,6 +53,25 @@ func writeShard(t *testing.T, srv *origin.Server, dir string, i, n int, rate flo
 	return nil
 }
 
+// writeShards writes shard k of len(dirs) to dirs[k-1], all at once at 40
+// requests per second, as that many `originproof load --shard` runs started
+// together do.
+func writeShards(t *testing.T, srv *origin.Server, dirs ...string) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make([]error, len(dirs))
+	for k := range dirs {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs[k] = writeShard(t, srv, dirs[k], k+1, len(dirs), 40) }()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func openShards(t *testing.T, dirs ...string) []*ShardDir {
 	t.Helper()
 	var out []*ShardDir
@@ -70,18 +89,7 @@ func TestMergeShards(t *testing.T) {
 	srv := startOrigin(t, origin.Config{Profile: "strict"})
 	tmp := t.TempDir()
 	dirs := []string{filepath.Join(tmp, "s1"), filepath.Join(tmp, "s2"), filepath.Join(tmp, "other")}
-	var wg sync.WaitGroup
-	errs := make([]error, 2)
-	for k := range 2 {
-		wg.Add(1)
-		go func() { defer wg.Done(); errs[k] = writeShard(t, srv, dirs[k], k+1, 2, 40) }()
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	writeShards(t, srv, dirs[:2]...)
 
 	shards := openShards(t, dirs[1], dirs[0])
 	var results, hlog bytes.Buffer
@@ -294,18 +302,7 @@ func TestMergeWithoutRawResults(t *testing.T) {
 	srv := startOrigin(t, origin.Config{Profile: "strict"})
 	tmp := t.TempDir()
 	dirs := []string{filepath.Join(tmp, "s1"), filepath.Join(tmp, "s2")}
-	var wg sync.WaitGroup
-	errs := make([]error, 2)
-	for k := range 2 {
-		wg.Add(1)
-		go func() { defer wg.Done(); errs[k] = writeShard(t, srv, dirs[k], k+1, 2, 40) }()
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	writeShards(t, srv, dirs...)
 	var raw bytes.Buffer
 	withRaw, err := Merge(openShards(t, dirs...), &raw, io.Discard, "test", nil)
 	if err != nil {

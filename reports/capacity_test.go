@@ -2,16 +2,10 @@ package reports
 
 import (
 	"bytes"
-	"context"
-	"os"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/network"
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"github.com/originproof/originproof/capacity"
@@ -92,67 +86,27 @@ func TestCapacityPageInBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(browser), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900),
-	}
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
-	var mu sync.Mutex
-	var problems []string
-	if err := chromedp.Listen(ctx, func(ev any) {
-		mu.Lock()
-		defer mu.Unlock()
-		switch e := ev.(type) {
-		case *runtime.EventConsoleAPICalled:
-			if e.Type == "error" || e.Type == "warning" {
-				problems = append(problems, "console "+string(e.Type))
-			}
-		case *runtime.EventExceptionThrown:
-			problems = append(problems, "exception "+e.ExceptionDetails.Text)
-		case *network.EventRequestWillBeSent:
-			if !strings.HasPrefix(e.Request.URL, "file:") {
-				problems = append(problems, "request "+e.Request.URL)
-			}
-		}
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); err != nil {
-		t.Fatal(err)
-	}
-	if err := chromedp.Do(ctx, chromedp.Navigate("file://"+path)); err != nil {
-		t.Fatalf("navigate: %v", err)
-	}
-	eval := func(js string) int {
-		n, err := chromedp.Run(ctx, chromedp.Evaluate[int](js))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return n
-	}
-	charts := eval(`document.querySelectorAll(".chart svg").length`)
-	series := eval(`document.querySelectorAll(".chart g.series").length`)
+	tb := openTab(t, browser, path)
+	charts := eval[int](tb, `document.querySelectorAll(".chart svg").length`)
+	series := eval[int](tb, `document.querySelectorAll(".chart g.series").length`)
 	// Drawn: every series' line has a length on screen.
-	drawn := eval(`Array.from(document.querySelectorAll(".chart g.series path")).filter(p => p.getTotalLength() > 0 && p.getBoundingClientRect().width > 0).length`)
-	text, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText`))
-	if err != nil {
-		t.Fatal(err)
+	drawn := eval[int](tb, `Array.from(document.querySelectorAll(".chart g.series path")).filter(p => p.getTotalLength() > 0 && p.getBoundingClientRect().width > 0).length`)
+	text := eval[string](tb, `document.body.innerText`)
+	xss := eval[string](tb, `String(window.__xss)`)
+	saveArtifact(t, "capacity.png", run(tb, chromedp.FullScreenshot(100)))
+	console, exceptions, requests := tb.seen()
+	var problems []string
+	for _, m := range console {
+		if m.typ == "error" || m.typ == "warning" {
+			problems = append(problems, "console "+m.typ+": "+m.text)
+		}
 	}
-	xss, err := chromedp.Run(ctx, chromedp.Evaluate[string](`String(window.__xss)`))
-	if err != nil {
-		t.Fatal(err)
+	for _, e := range exceptions {
+		problems = append(problems, "exception "+e)
 	}
-	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatal(err)
+	for _, u := range requests {
+		problems = append(problems, "request "+u)
 	}
-	mu.Lock()
-	defer mu.Unlock()
 	if len(problems) > 0 {
 		t.Errorf("console errors or requests: %v", problems)
 	}
@@ -165,9 +119,4 @@ func TestCapacityPageInBrowser(t *testing.T) {
 	if !strings.Contains(text, "costs this origin 13 % of its new-connection capacity") {
 		t.Errorf("the finding is not on the page:\n%s", text)
 	}
-	shotPath := filepath.Join(t.ArtifactDir(), "capacity.png")
-	if err := os.WriteFile(shotPath, shot, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshot: %s", shotPath)
 }

@@ -425,21 +425,10 @@ func RenderDirs(out string, dirs ...string) (string, error) {
 		return "", err
 	}
 	path := filepath.Join(out, "report.html")
-	f, err := os.CreateTemp(out, ".report.*")
-	if err != nil {
+	if err := writeAtomic(path, func(w io.Writer) error { return Render(w, runs, time.Now()) }); err != nil {
 		return "", err
 	}
-	if err := Render(f, runs, time.Now()); err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return "", err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(f.Name())
-		return "", err
-	}
-	_ = os.Chmod(f.Name(), 0o644)
-	return path, os.Rename(f.Name(), path)
+	return path, nil
 }
 
 // RenderDir writes dir/report.html from dir's own outputs (what conform,

@@ -2,20 +2,15 @@ package reports
 
 import (
 	"bytes"
-	"context"
 	"flag"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/network"
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"github.com/originproof/originproof/checks"
@@ -147,15 +142,7 @@ func TestInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := browse(t, browser, filepath.Join(out, "report.html"))
-	if len(p.consoleErrors) > 0 {
-		t.Errorf("console errors: %v", p.consoleErrors)
-	}
-	if len(p.requests) > 0 {
-		t.Errorf("requests left the page: %v", p.requests)
-	}
-	if want := 12; p.charts != want || p.drawnCanvases < want {
-		t.Errorf("charts drawn %d (canvases with pixels %d), want %d", p.charts, p.drawnCanvases, want)
-	}
+	checkDrawn(t, p, 12)
 	// Every time-series chart of both runs shades the three phases.
 	checkBands(t, p, 10, []string{"warm-up", "steady", "idle-gap-storm"})
 	// The handshake chart draws the warm-up's full handshakes and the
@@ -176,20 +163,6 @@ func TestInBrowser(t *testing.T) {
 	if len(p.ids) != len(checks.Catalogue) {
 		t.Errorf("matrix lists %d checks, want %d", len(p.ids), len(checks.Catalogue))
 	}
-}
-
-// needChromium returns the path of Debian's chromium, skipping the test
-// when it is missing (failing when ORIGINPROOF_REQUIRE_TOOLS is set).
-func needChromium(t *testing.T) string {
-	t.Helper()
-	browser, err := exec.LookPath("chromium")
-	if err != nil {
-		if os.Getenv("ORIGINPROOF_REQUIRE_TOOLS") != "" {
-			t.Fatal("chromium is required (ORIGINPROOF_REQUIRE_TOOLS is set) but not installed: apt-get install chromium")
-		}
-		t.Skip("chromium not installed (Debian package chromium)")
-	}
-	return browser
 }
 
 // page is what the browser saw of a report.
@@ -221,6 +194,21 @@ type handshakeChart struct {
 	pops              int             // pops the selector offers
 }
 
+// checkDrawn: the page logged no error, asked for nothing off the page,
+// and drew its charts, as many as want, each canvas with pixels.
+func checkDrawn(t *testing.T, p page, want int) {
+	t.Helper()
+	if len(p.consoleErrors) > 0 {
+		t.Errorf("console errors: %v", p.consoleErrors)
+	}
+	if len(p.requests) > 0 {
+		t.Errorf("requests left the page: %v", p.requests)
+	}
+	if p.charts != want || p.drawnCanvases < want {
+		t.Errorf("charts drawn %d (canvases with pixels %d), want %d", p.charts, p.drawnCanvases, want)
+	}
+}
+
 // checkBands: n time-series charts each drew the phases as bands, the
 // canvas tinted down the middle of each.
 func checkBands(t *testing.T, p page, n int, phases []string) {
@@ -247,93 +235,24 @@ func checkBands(t *testing.T, p page, n int, phases []string) {
 // under the test's artifact directory.
 func browse(t *testing.T, browser, report string) page {
 	t.Helper()
-	pageURL := "file://" + report
-
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(browser), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900),
-	}
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
-
-	var mu sync.Mutex
-	var consoleErrors, requests []string
-	if err := chromedp.Listen(ctx, func(ev any) {
-		mu.Lock()
-		defer mu.Unlock()
-		switch e := ev.(type) {
-		case *runtime.EventConsoleAPICalled:
-			if e.Type == "error" || e.Type == "assert" {
-				var parts []string
-				for _, a := range e.Args {
-					parts = append(parts, string(a.Value))
-				}
-				consoleErrors = append(consoleErrors, strings.Join(parts, " "))
-			}
-		case *runtime.EventExceptionThrown:
-			consoleErrors = append(consoleErrors, (&chromedp.ExceptionError{ExceptionDetails: e.ExceptionDetails}).Error())
-		case *network.EventRequestWillBeSent:
-			if !strings.HasPrefix(e.Request.URL, "file:") && !strings.HasPrefix(e.Request.URL, "data:") {
-				requests = append(requests, e.Request.URL)
-			}
-		}
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); err != nil {
-		t.Fatal(err)
-	}
-	if err := chromedp.Do(ctx, chromedp.Navigate(pageURL)); err != nil {
-		t.Fatalf("navigate: %v", err)
-	}
+	tb := openTab(t, browser, report)
 	// The charts are drawn by the page's last script; wait until it has run.
-	for i := 0; ; i++ {
-		done, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.readyState === "complete" && document.body.dataset.charts !== undefined`))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if done {
-			break
-		}
+	for i := 0; !eval[bool](tb, `document.readyState === "complete" && document.body.dataset.charts !== undefined`); i++ {
 		if i > 100 {
 			t.Fatal("the page never finished drawing its charts")
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	charts, err := chromedp.Run(ctx, chromedp.Evaluate[int](`Number(document.body.dataset.charts || 0)`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	drawnCanvases, err := chromedp.Run(ctx, chromedp.Evaluate[int](`Array.from(document.querySelectorAll(".chart canvas")).filter(c => {
+	charts := eval[int](tb, `Number(document.body.dataset.charts || 0)`)
+	drawnCanvases := eval[int](tb, `Array.from(document.querySelectorAll(".chart canvas")).filter(c => {
 			const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
 			for (let i = 3; i < d.length; i += 4) if (d[i] !== 0) return true;
-			return false; }).length`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	xss, err := chromedp.Run(ctx, chromedp.Evaluate[string](`String(window.__xss)`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ids, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("#run0 tr[data-check]")).map(r => r.dataset.check)`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	verdicts, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll(".banner .v")).map(e => e.innerText.trim())`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	text, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	bands, err := chromedp.Run(ctx, chromedp.Evaluate[[]chartBands](`Array.from(document.querySelectorAll(".chart.timeseries")).filter(el => el.dataset.drawn).map(el => {
+			return false; }).length`)
+	xss := eval[string](tb, `String(window.__xss)`)
+	ids := eval[[]string](tb, `Array.from(document.querySelectorAll("#run0 tr[data-check]")).map(r => r.dataset.check)`)
+	verdicts := eval[[]string](tb, `Array.from(document.querySelectorAll(".banner .v")).map(e => e.innerText.trim())`)
+	text := eval[string](tb, `document.body.innerText`)
+	bands := eval[[]chartBands](tb, `Array.from(document.querySelectorAll(".chart.timeseries")).filter(el => el.dataset.drawn).map(el => {
 			const ctx = el.querySelector("canvas").getContext("2d");
 			return { id: el.id, bands: JSON.parse(el.dataset.bands || "[]").map(b => {
 				const x = Math.round((b.left + b.right) / 2);
@@ -341,17 +260,12 @@ func browse(t *testing.T, browser, report string) page {
 				for (let k = 1; k < 20; k++) if (ctx.getImageData(x, Math.round(b.top + b.height * k / 20), 1, 1).data[3] > 0) tinted++;
 				return { name: b.name, tinted: tinted / 19 };
 			}) };
-		})`))
-	if err != nil {
-		t.Fatal(err)
-	}
+		})`)
 	var hs handshakeChart
 	seriesJS := `(() => { const el = document.getElementById("run0-handshakes"); return el ? JSON.parse(el.dataset.series || "[]") : []; })()`
-	if hs.series, err = chromedp.Run(ctx, chromedp.Evaluate[[]string](seriesJS)); err != nil {
-		t.Fatal(err)
-	}
+	hs.series = eval[[]string](tb, seriesJS)
 	// The stroke colours of the first two series (full, resumed).
-	if hs.strokes, err = chromedp.Run(ctx, chromedp.Evaluate[map[string]bool](`(() => {
+	hs.strokes = eval[map[string]bool](tb, `(() => {
 			const c = document.querySelector("#run0-handshakes canvas");
 			if (!c) return {};
 			const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
@@ -362,52 +276,40 @@ func browse(t *testing.T, browser, report string) page {
 				out.resumed = out.resumed || near(i, [192, 86, 33]);
 			}
 			return out;
-		})()`)); err != nil {
-		t.Fatal(err)
-	}
+		})()`)
 	// Pick pop 1 in the selector: the charts redraw with its series.
-	if hs.pops, err = chromedp.Run(ctx, chromedp.Evaluate[int](`(() => {
+	hs.pops = eval[int](tb, `(() => {
 			const sel = document.getElementById("run0-pop");
 			if (!sel) return 0;
 			sel.value = "1";
 			sel.dispatchEvent(new Event("change"));
 			return sel.options.length - 1;
-		})()`)); err != nil {
-		t.Fatal(err)
-	}
-	if hs.popSeries, err = chromedp.Run(ctx, chromedp.Evaluate[[]string](seriesJS)); err != nil {
-		t.Fatal(err)
-	}
+		})()`)
+	hs.popSeries = eval[[]string](tb, seriesJS)
 	// Screenshots (PNG): the whole page, and the first run's charts at
-	// full size.
-	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The first run's charts; then its connection charts (handshakes per
-	// second, connections opened and open) as redrawn for pop 1.
-	shots := map[string][]byte{"report.png": shot}
+	// full size; then its connection charts (handshakes per second,
+	// connections opened and open) as redrawn for pop 1.
+	saveArtifact(t, "report.png", run(tb, chromedp.FullScreenshot(100)))
 	if charts > 0 {
 		for name, sel := range map[string]string{"charts.png": ".charts", "handshakes.png": "#run0-handshakes", "connections.png": "#run0-conns"} {
-			if n, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("`+sel+`").length`)); n == 0 {
+			if n, _ := chromedp.Run(tb.ctx, chromedp.Evaluate[int](`document.querySelectorAll("`+sel+`").length`)); n == 0 {
 				continue
 			}
-			if shots[name], err = chromedp.Run(ctx, chromedp.Screenshot(chromedp.CSS(sel))); err != nil {
-				t.Fatal(err)
-			}
+			saveArtifact(t, name, run(tb, chromedp.Screenshot(chromedp.CSS(sel))))
 		}
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	for name, data := range shots {
-		if data == nil {
-			continue
+	console, exceptions, offPage := tb.seen()
+	var consoleErrors, requests []string
+	for _, m := range console {
+		if m.typ == "error" || m.typ == "assert" {
+			consoleErrors = append(consoleErrors, m.text)
 		}
-		path := filepath.Join(t.ArtifactDir(), name)
-		if err := os.WriteFile(path, data, 0o644); err != nil {
-			t.Fatal(err)
+	}
+	consoleErrors = append(consoleErrors, exceptions...)
+	for _, u := range offPage {
+		if !strings.HasPrefix(u, "data:") {
+			requests = append(requests, u)
 		}
-		t.Logf("screenshot: %s", path)
 	}
 	return page{consoleErrors: consoleErrors, requests: requests, charts: charts, drawnCanvases: drawnCanvases, xss: xss, ids: ids, text: text, verdicts: verdicts,
 		bands: bands, handshakes: hs}

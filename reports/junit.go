@@ -4,8 +4,6 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 
 	"github.com/originproof/originproof/checks"
 )
@@ -17,25 +15,35 @@ import (
 // with a property, never a failure; skipped checks are <skipped>.
 
 type junitSuites struct {
-	XMLName  xml.Name     `xml:"testsuites"`
-	Name     string       `xml:"name,attr"`
-	Tests    int          `xml:"tests,attr"`
-	Failures int          `xml:"failures,attr"`
-	Errors   int          `xml:"errors,attr"`
-	Skipped  int          `xml:"skipped,attr"`
-	Time     float64      `xml:"time,attr"`
-	Suites   []junitSuite `xml:"testsuite"`
+	XMLName xml.Name `xml:"testsuites"`
+	Name    string   `xml:"name,attr"`
+	junitCounts
+	Suites []junitSuite `xml:"testsuite"`
 }
 
 type junitSuite struct {
-	Name       string          `xml:"name,attr"`
-	Tests      int             `xml:"tests,attr"`
-	Failures   int             `xml:"failures,attr"`
-	Errors     int             `xml:"errors,attr"`
-	Skipped    int             `xml:"skipped,attr"`
-	Time       float64         `xml:"time,attr"`
+	Name string `xml:"name,attr"`
+	junitCounts
 	Properties *junitProps     `xml:"properties,omitempty"`
 	Cases      []junitTestCase `xml:"testcase"`
+}
+
+// junitCounts are the attributes a suite and the whole document both
+// carry: the testcases, and how many failed, errored and were skipped.
+type junitCounts struct {
+	Tests    int     `xml:"tests,attr"`
+	Failures int     `xml:"failures,attr"`
+	Errors   int     `xml:"errors,attr"`
+	Skipped  int     `xml:"skipped,attr"`
+	Time     float64 `xml:"time,attr"`
+}
+
+func (c *junitCounts) add(o junitCounts) {
+	c.Tests += o.Tests
+	c.Failures += o.Failures
+	c.Errors += o.Errors
+	c.Skipped += o.Skipped
+	c.Time += o.Time
 }
 
 type junitProps struct {
@@ -130,11 +138,7 @@ func (s *Summary) WriteJUnit(w io.Writer) error {
 		su := byGroup[g]
 		su.Properties = &junitProps{Props: []junitProp{{"target", s.Target}, {"verdict", string(s.Verdict)}}}
 		out.Suites = append(out.Suites, *su)
-		out.Tests += su.Tests
-		out.Failures += su.Failures
-		out.Errors += su.Errors
-		out.Skipped += su.Skipped
-		out.Time += su.Time
+		out.add(su.junitCounts)
 	}
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err
@@ -150,19 +154,5 @@ func (s *Summary) WriteJUnit(w io.Writer) error {
 
 // WriteJUnitFile writes junit.xml atomically.
 func (s *Summary) WriteJUnitFile(path string) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".junit.*")
-	if err != nil {
-		return err
-	}
-	if err := s.WriteJUnit(f); err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(f.Name())
-		return err
-	}
-	os.Chmod(f.Name(), 0o644)
-	return os.Rename(f.Name(), path)
+	return writeAtomic(path, s.WriteJUnit)
 }

@@ -97,15 +97,7 @@ func TestInBrowserRealLoadRun(t *testing.T) {
 	}
 
 	p := browse(t, browser, path)
-	if len(p.consoleErrors) > 0 {
-		t.Errorf("console errors: %v", p.consoleErrors)
-	}
-	if len(p.requests) > 0 {
-		t.Errorf("requests left the page: %v", p.requests)
-	}
-	if want := 6; p.charts != want || p.drawnCanvases < want {
-		t.Errorf("charts drawn %d (canvases with pixels %d), want %d", p.charts, p.drawnCanvases, want)
-	}
+	checkDrawn(t, p, 6)
 	checkBands(t, p, 5, []string{"1 · 150/s", "2 · 250/s"})
 	if !slices.Contains(p.handshakes.series, "full") || !p.handshakes.strokes["full"] || p.handshakes.pops != 2 {
 		t.Errorf("handshake chart: series with values %v, strokes %v, %d pops; want full handshakes drawn, 2 pops", p.handshakes.series, p.handshakes.strokes, p.handshakes.pops)

@@ -30,11 +30,7 @@ func WriteSummary(dir string, s *Summary) error {
 
 // WriteMarkdownFile writes summary.md atomically.
 func (s *Summary) WriteMarkdownFile(path string) error {
-	var b strings.Builder
-	if err := s.WriteMarkdown(&b); err != nil {
-		return err
-	}
-	return writeAtomic(path, []byte(b.String()))
+	return writeAtomic(path, s.WriteMarkdown)
 }
 
 var verdictMark = map[checks.Verdict]string{checks.VerdictPass: "✅", checks.VerdictFail: "❌", checks.VerdictInconclusive: "⚠️"}

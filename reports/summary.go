@@ -3,6 +3,7 @@ package reports
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -190,7 +191,10 @@ func (s *Summary) WriteFile(path string) error {
 	if err != nil {
 		return err
 	}
-	return writeAtomic(path, append(data, '\n'))
+	return writeAtomic(path, func(w io.Writer) error {
+		_, err := w.Write(append(data, '\n'))
+		return err
+	})
 }
 
 // ReadSummary reads a summary.json.
@@ -209,21 +213,23 @@ func ReadSummary(path string) (*Summary, error) {
 	return &s, nil
 }
 
-func writeAtomic(path string, data []byte) error {
+// writeAtomic writes path with write: into a temporary file beside it,
+// made 0644 and renamed over path, so that a reader finds the old file or
+// the whole new one, never part of it; on an error the temporary file is
+// removed and path left as it was.
+func writeAtomic(path string, write func(io.Writer) error) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
 		return err
 	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
+	err = write(tmp)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
 	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
+	if err == nil {
+		err = os.Chmod(tmp.Name(), 0o644)
 	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+	if err != nil {
 		os.Remove(tmp.Name())
 		return err
 	}

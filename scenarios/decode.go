@@ -60,6 +60,18 @@ var (
 	ratioType    = reflect.TypeOf(Ratio(0))
 )
 
+// scalar is a type the format writes as one scalar in a syntax of its own:
+// what an error calls it, and its parser.
+type scalar struct {
+	want  string
+	parse func(string) (any, error)
+}
+
+var scalars = map[reflect.Type]scalar{
+	durationType: {"a duration (e.g. 5s)", func(s string) (any, error) { return parseDuration(s) }},
+	ratioType:    {"a ratio (e.g. 0.001 or 0.1%)", func(s string) (any, error) { return parseRatio(s) }},
+}
+
 // field describes one struct field of the format.
 type field struct {
 	name     string
@@ -134,30 +146,17 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string, f *field) {
 		return // absent value: defaults apply
 	}
 	t := v.Type()
-	switch {
-	case t == durationType:
+	if sc, ok := scalars[t]; ok {
 		if n.Kind != yaml.ScalarNode {
-			d.errorf(n, path, "want a duration (e.g. 5s), got %s", kindName(n))
+			d.errorf(n, path, "want %s, got %s", sc.want, kindName(n))
 			return
 		}
-		dur, err := parseDuration(n.Value)
+		x, err := sc.parse(n.Value)
 		if err != nil {
 			d.errorf(n, path, "%v", err)
 			return
 		}
-		v.Set(reflect.ValueOf(dur))
-		return
-	case t == ratioType:
-		if n.Kind != yaml.ScalarNode {
-			d.errorf(n, path, "want a ratio (e.g. 0.001 or 0.1%%), got %s", kindName(n))
-			return
-		}
-		r, err := parseRatio(n.Value)
-		if err != nil {
-			d.errorf(n, path, "%v", err)
-			return
-		}
-		v.Set(reflect.ValueOf(r))
+		v.Set(reflect.ValueOf(x))
 		return
 	}
 	switch t.Kind() {

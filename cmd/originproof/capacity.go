@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -27,10 +26,9 @@ type capacityFlags struct {
 	precision, resumption, maxTLS        string
 	search                               capacity.Search
 	stepDuration, maxDuration, settle    time.Duration
-	keepalive, lagLimit                  time.Duration
-	pops, maxConns, originPID            int
-	maxWorkers                           uint64
-	originShield                         bool
+	lagLimit                             time.Duration
+	originPID                            int
+	pool                                 poolFlags
 }
 
 func newCapacityCmd() *cobra.Command {
@@ -86,13 +84,9 @@ the origin refused a client certificate outright.`,
 	fl.DurationVar(&f.stepDuration, "step-duration", time.Duration(f.search.StepDuration), "length of a step (longer where needed for --min-samples)")
 	fl.IntVar(&f.search.MinSamples, "min-samples", f.search.MinSamples, "requests a step sends at least")
 	fl.DurationVar(&f.settle, "settle", time.Duration(f.search.Settle), "pause between steps")
-	fl.IntVar(&f.pops, "pops", loadgen.DefaultPops, "edge locations, each its own connection pool")
-	fl.IntVar(&f.maxConns, "max-conns", loadgen.DefaultMaxConns, "connections per pop, at most")
-	fl.DurationVar(&f.keepalive, "keepalive", cloudfront.KeepaliveTimeout.Default, "CloudFront's origin keep-alive (idle) timeout, "+cloudfront.KeepaliveTimeout.Range())
-	fl.BoolVar(&f.originShield, "origin-shield", false, "funnel all traffic through one regional pool (not with --pops)")
+	f.pool.register(fl, "edge locations, each its own connection pool")
 	fl.StringVar(&f.resumption, "resumption", "off", "on|off: the handshakes workload's new connections resume TLS sessions")
 	fl.StringVar(&f.maxTLS, "max-tls-version", "1.3", "1.2|1.3: highest TLS version offered (1.2: a distribution whose origin protocols stop at TLSv1.2)")
-	fl.Uint64Var(&f.maxWorkers, "max-workers", 0, "cap on Vegeta's workers (0: unbounded; a cap shows as generator_limited)")
 	fl.DurationVar(&f.lagLimit, "lag-limit", 50*time.Millisecond, "send lag p99 beyond which a step is generator_limited")
 	fl.IntVar(&f.originPID, "origin-pid", 0, "process id of an origin on this machine: its CPU per step from /proc")
 	return cmd
@@ -103,8 +97,8 @@ the origin refused a client certificate outright.`,
 func capacityConfig(cmd *cobra.Command, f *capacityFlags) (capacity.Config, error) {
 	const name = "capacity"
 	var cfg capacity.Config
-	if f.originShield && cmd.Flags().Changed("pops") {
-		return cfg, usageError("capacity: --origin-shield funnels all traffic through one pool: do not combine it with --pops")
+	if err := f.pool.check(name, cmd.Flags()); err != nil {
+		return cfg, err
 	}
 	pki, ep, err := f.resolve(name)
 	if err != nil {
@@ -150,12 +144,7 @@ func capacityConfig(cmd *cobra.Command, f *capacityFlags) (capacity.Config, erro
 		return cfg, configError(err)
 	}
 	cfg.Resumption = resumption
-	cfg.Load = append(ep.LoadOptions(), loadgen.MaxConns(f.maxConns), loadgen.KeepAlive(f.keepalive),
-		loadgen.OriginShield(f.originShield), loadgen.MaxWorkers(f.maxWorkers), loadgen.LagLimit(f.lagLimit),
-		loadgen.MaxTLSVersion(maxTLS))
-	if cmd.Flags().Changed("pops") || !f.originShield {
-		cfg.Load = append(cfg.Load, loadgen.Pops(f.pops))
-	}
+	cfg.Load = append(append(ep.LoadOptions(), f.pool.options(cmd.Flags())...), loadgen.LagLimit(f.lagLimit), loadgen.MaxTLSVersion(maxTLS))
 	if cmd.Flags().Changed("origin-pid") {
 		sample, err := capacity.ProcessCPU("", f.originPID)
 		if err != nil {
@@ -204,8 +193,8 @@ func runCapacity(cmd *cobra.Command, f *capacityFlags) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(f.out, 0o755); err != nil {
-		return usageError("capacity: --out %s: %v", f.out, unwrapPath(err))
+	if err := makeOut("capacity", f.out); err != nil {
+		return err
 	}
 	stderr, stdout := cmd.ErrOrStderr(), cmd.OutOrStdout()
 	cfg.Progress = capacityProgress(stderr)

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -54,14 +53,8 @@ type capacityDoc struct {
 
 func readCapacity(t *testing.T, dir string) capacityDoc {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(dir, "capacity.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var doc capacityDoc
-	if err := json.Unmarshal(data, &doc); err != nil {
-		t.Fatalf("capacity.json: %v\n%s", err, data)
-	}
+	readJSON(t, filepath.Join(dir, "capacity.json"), &doc)
 	if _, err := os.Stat(filepath.Join(dir, "report.html")); err != nil {
 		t.Errorf("report.html: %v", err)
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -145,8 +144,8 @@ func runConform(cmd *cobra.Command, f *conformFlags) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(f.out, 0o755); err != nil {
-		return usageError("conform: --out %s: %v", f.out, unwrapPath(err))
+	if err := makeOut("conform", f.out); err != nil {
+		return err
 	}
 	fmt.Fprintf(cmd.ErrOrStderr(), "conform: %s (SNI %s via %s), %d checks\n", cfg.URL, cfg.Target.ServerName, cfg.Target.Addr, len(checks.Catalogue))
 	sum, runErr := conformance.Run(cmd.Context(), cfg)

@@ -45,8 +45,8 @@ the point) and prints where the outputs are. It opens nothing.`,
 
 func runDemo(cmd *cobra.Command, out string) error {
 	ctx, w := cmd.Context(), cmd.OutOrStdout()
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		return usageError("demo: --out %s: %v", out, unwrapPath(err))
+	if err := makeOut("demo", out); err != nil {
+		return err
 	}
 	env, err := demo.Start(out)
 	if err != nil {
@@ -142,6 +142,15 @@ func exitCodeOf(err error) int {
 		return -1
 	}
 	return 0
+}
+
+// makeOut creates the --out directory dir; when it cannot, a usage error
+// saying why.
+func makeOut(cmd, dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return usageError("%s: --out %s: %v", cmd, dir, unwrapPath(err))
+	}
+	return nil
 }
 
 func unwrapPath(err error) error {

@@ -21,15 +21,15 @@ func init() { register("load", newLoadCmd) }
 // loadFlags are the flags of `originproof load`.
 type loadFlags struct {
 	targetFlags
-	identity, reuse, resumption         string
-	rate, arrival                       string
-	shards                              shardFlags
-	duration, keepalive, connectTimeout time.Duration
-	readTimeout                         time.Duration
-	pops, maxConns, connectAttempts     int
-	maxWorkers                          uint64
-	originShield, keepBodies            bool
-	results                             string
+	identity, reuse, resumption string
+	rate, arrival               string
+	shards                      shardFlags
+	pool                        poolFlags
+	duration, connectTimeout    time.Duration
+	readTimeout                 time.Duration
+	connectAttempts             int
+	keepBodies                  bool
+	results                     string
 }
 
 func newLoadCmd() *cobra.Command {
@@ -81,15 +81,11 @@ that cannot be written interrupts it; what was measured is still summarised).`,
 	fl.StringVar(&f.rate, "rate", fmt.Sprint(loadgen.DefaultRate), "requests per second: N, or Vegeta's N/DURATION (e.g. 100/1s)")
 	fl.DurationVar(&f.duration, "duration", loadgen.DefaultDuration, "how long to send")
 	fl.StringVar(&f.arrival, "arrival", "constant", "arrival model: "+loadgen.ArrivalForms)
-	fl.IntVar(&f.pops, "pops", loadgen.DefaultPops, fmt.Sprintf("edge locations, each its own connection pool (1-%d)", loadgen.MaxPops))
-	fl.IntVar(&f.maxConns, "max-conns", loadgen.DefaultMaxConns, "connections per pop, at most")
-	fl.DurationVar(&f.keepalive, "keepalive", cloudfront.KeepaliveTimeout.Default, "CloudFront's origin keep-alive (idle) timeout, "+cloudfront.KeepaliveTimeout.Range())
+	f.pool.register(fl, fmt.Sprintf("edge locations, each its own connection pool (1-%d)", loadgen.MaxPops))
 	fl.DurationVar(&f.connectTimeout, "connect-timeout", cloudfront.ConnectionTimeout.Default, "connection timeout per attempt, "+cloudfront.ConnectionTimeout.Range())
 	fl.IntVar(&f.connectAttempts, "connect-attempts", cloudfront.ConnectionAttempts.Default, "connection attempts, "+cloudfront.ConnectionAttempts.Range()+" (only "+strings.Join(cloudfront.RetriedMethods, "/")+" retried)")
 	fl.DurationVar(&f.readTimeout, "read-timeout", cloudfront.ReadTimeout.Default, "origin read (response) timeout, "+cloudfront.ReadTimeout.Range())
-	fl.BoolVar(&f.originShield, "origin-shield", false, "funnel all traffic through one regional pool (not with --pops)")
 	f.shards.register(fl)
-	fl.Uint64Var(&f.maxWorkers, "max-workers", 0, "cap on Vegeta's workers (0: unbounded; a cap shows as generator_limited)")
 	fl.BoolVar(&f.keepBodies, "keep-bodies", false, "keep response bodies and headers in results.json")
 	fl.StringVar(&f.results, "results", string(loadgen.ResultsFull), "raw results kept: full (results.json), gzip (results.json.gz) or none (summary.json, latency.hlog and series.json are written anyway)")
 	return cmd
@@ -107,8 +103,8 @@ func onOff(flag, v string) (bool, error) {
 
 // loadOptions turns the flags into loadgen options; every problem is a usage error naming its flag.
 func loadOptions(cmd *cobra.Command, f *loadFlags) ([]loadgen.Option, error) {
-	if f.originShield && cmd.Flags().Changed("pops") {
-		return nil, usageError("load: --origin-shield funnels all traffic through one pool: do not combine it with --pops")
+	if err := f.pool.check("load", cmd.Flags()); err != nil {
+		return nil, err
 	}
 	if f.duration <= 0 || f.duration > 24*time.Hour {
 		return nil, usageError("load: --duration %v: want a positive duration of at most 24h", f.duration)
@@ -140,15 +136,10 @@ func loadOptions(cmd *cobra.Command, f *loadFlags) ([]loadgen.Option, error) {
 	if err != nil {
 		return nil, usageError("load: --arrival %v", err)
 	}
-	opts := append(ep.LoadOptions(),
-		loadgen.MaxConns(f.maxConns), loadgen.KeepAlive(f.keepalive),
+	opts := append(append(ep.LoadOptions(), f.pool.options(cmd.Flags())...),
 		loadgen.ConnectTimeout(f.connectTimeout), loadgen.ConnectAttempts(f.connectAttempts),
-		loadgen.ReadTimeout(f.readTimeout), loadgen.OriginShield(f.originShield),
-		loadgen.MaxWorkers(f.maxWorkers), loadgen.KeepBodies(f.keepBodies),
+		loadgen.ReadTimeout(f.readTimeout), loadgen.KeepBodies(f.keepBodies),
 		loadgen.ClientIdentity(identity), loadgen.Reuse(reuse), loadgen.Resumption(resumption), loadgen.Arrival(sched))
-	if cmd.Flags().Changed("pops") || !f.originShield {
-		opts = append(opts, loadgen.Pops(f.pops))
-	}
 	return opts, nil
 }
 
@@ -161,18 +152,18 @@ func (f *loadFlags) fillPool(cmd *cobra.Command) error {
 			apply()
 		}
 	}
-	set("keepalive", func() { f.keepalive = d.Keepalive })
+	set("keepalive", func() { f.pool.keepalive = d.Keepalive })
 	set("read-timeout", func() { f.readTimeout = d.ReadTimeout })
 	set("connect-timeout", func() { f.connectTimeout = d.ConnectTimeout })
 	set("connect-attempts", func() { f.connectAttempts = d.ConnectAttempts })
 	if d.MaxConns > 0 {
-		set("max-conns", func() { f.maxConns = d.MaxConns })
+		set("max-conns", func() { f.pool.maxConns = d.MaxConns })
 	}
 	if d.OriginShield && !fl.Changed("origin-shield") {
 		if fl.Changed("pops") {
 			return usageError("load: --pops: the distribution's origin has Origin Shield (one regional pool); give --origin-shield=false to model edges instead")
 		}
-		f.originShield = true
+		f.pool.originShield = true
 	}
 	return nil
 }

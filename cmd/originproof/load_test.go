@@ -48,16 +48,24 @@ type loadSummaryDoc struct {
 	} `json:"load"`
 }
 
-func readSummary(t *testing.T, dir string) loadSummaryDoc {
+// readJSON decodes the JSON file at path into v and returns its bytes;
+// the test stops when it cannot.
+func readJSON(t *testing.T, path string, v any) []byte {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(dir, "summary.json"))
+	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var doc loadSummaryDoc
-	if err := json.Unmarshal(data, &doc); err != nil {
-		t.Fatalf("summary.json: %v\n%s", err, data)
+	if err := json.Unmarshal(data, v); err != nil {
+		t.Fatalf("%s: %v\n%s", filepath.Base(path), err, data)
 	}
+	return data
+}
+
+func readSummary(t *testing.T, dir string) loadSummaryDoc {
+	t.Helper()
+	var doc loadSummaryDoc
+	readJSON(t, filepath.Join(dir, "summary.json"), &doc)
 	return doc
 }
 
@@ -110,13 +118,7 @@ func TestLoadWritesEveryOutput(t *testing.T) {
 			Rate    float64             `json:"rate"`
 		} `json:"config"`
 	}
-	data, err := os.ReadFile(filepath.Join(out, "run.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(data, &ri); err != nil {
-		t.Fatal(err)
-	}
+	data := readJSON(t, filepath.Join(out, "run.json"), &ri)
 	if ri.Version == "" || ri.Machine.CPUs == 0 || ri.Config.Rate != 30 || ri.Config.Headers["X-Origin-Verify"][0] != "<redacted>" || bytes.Contains(data, []byte("s3cret")) {
 		t.Errorf("run.json = %s", data)
 	}

@@ -11,23 +11,14 @@ import (
 // bytes, intervals come back with a key that round-trips, or an error.
 func FuzzLogReader(f *testing.F) {
 	start := time.Date(2026, 1, 1, 0, 0, 0, 250e6, time.UTC)
-	var buf bytes.Buffer
-	lw, err := NewLogWriter(&buf, start, "fuzz seed")
-	if err != nil {
-		f.Fatal(err)
-	}
-	for i, k := range []Key{{Phase: PhaseTotal, Pop: 0}, {Phase: PhaseCorrected, Pop: 3}, {Phase: "send_lag", Pop: AllPops}} {
-		h := New()
+	keys := []Key{{Phase: PhaseTotal, Pop: 0}, {Phase: PhaseCorrected, Pop: 3}, {Phase: "send_lag", Pop: AllPops}}
+	log := writeLog(f, start, "fuzz seed", keys, func(i int, h *Histogram) {
 		for j := 0; j <= 3*i; j++ {
 			h.Record(time.Duration(j+1) * 7 * time.Millisecond)
 		}
-		from := start.Add(time.Duration(i) * time.Second)
-		if err := lw.Write(k.Tag(), h, from, from.Add(time.Second)); err != nil {
-			f.Fatal(err)
-		}
-	}
-	f.Add(buf.Bytes())
-	lines := strings.SplitAfter(buf.String(), "\n")
+	})
+	f.Add(log)
+	lines := strings.SplitAfter(string(log), "\n")
 	f.Add([]byte(lines[len(lines)-2]))
 	f.Add([]byte("Tag=total.pop0,0.000,1.000,1.000,HISTFAKE\n"))
 	f.Add([]byte("#[BaseTime: -1e309]\nTag=.all,1e308,-1,NaN,\n"))

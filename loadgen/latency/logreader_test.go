@@ -7,29 +7,39 @@ import (
 	"time"
 )
 
-func TestLogReaderStreamsWhatReadLogReads(t *testing.T) {
-	start := time.Date(2026, 1, 1, 0, 0, 0, 250e6, time.UTC)
+// writeLog writes an interval log that starts at start: interval i is
+// keys[i] over the i-th second, holding what fill records into it.
+func writeLog(tb testing.TB, start time.Time, comment string, keys []Key, fill func(i int, h *Histogram)) []byte {
+	tb.Helper()
 	var buf bytes.Buffer
-	lw, err := NewLogWriter(&buf, start, "test")
+	lw, err := NewLogWriter(&buf, start, comment)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	keys := []Key{{Phase: PhaseTotal, Pop: 0}, {Phase: PhaseTotal, Pop: 7}, {Phase: "send_lag", Pop: AllPops}}
 	for i, k := range keys {
 		h := New()
+		fill(i, h)
+		from := start.Add(time.Duration(i) * time.Second)
+		if err := lw.Write(k.Tag(), h, from, from.Add(time.Second)); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return buf.Bytes()
+}
+
+func TestLogReaderStreamsWhatReadLogReads(t *testing.T) {
+	start := time.Date(2026, 1, 1, 0, 0, 0, 250e6, time.UTC)
+	keys := []Key{{Phase: PhaseTotal, Pop: 0}, {Phase: PhaseTotal, Pop: 7}, {Phase: "send_lag", Pop: AllPops}}
+	log := writeLog(t, start, "test", keys, func(i int, h *Histogram) {
 		for j := 0; j <= i; j++ {
 			h.Record(time.Duration(j+1) * time.Millisecond)
 		}
-		from := start.Add(time.Duration(i) * time.Second)
-		if err := lw.Write(k.Tag(), h, from, from.Add(time.Second)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := ReadLog(bytes.NewReader(buf.Bytes()))
+	})
+	want, err := ReadLog(bytes.NewReader(log))
 	if err != nil {
 		t.Fatal(err)
 	}
-	lr := NewLogReader(bytes.NewReader(buf.Bytes()))
+	lr := NewLogReader(bytes.NewReader(log))
 	var got []Interval
 	for {
 		iv, ok, err := lr.Next()

@@ -9,14 +9,11 @@ package realservers
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -25,6 +22,7 @@ import (
 
 	"github.com/originproof/originproof/checks"
 	"github.com/originproof/originproof/fixtures/servers"
+	"github.com/originproof/originproof/internal/clitest"
 	"github.com/originproof/originproof/internal/testenv"
 	"github.com/originproof/originproof/reports"
 )
@@ -50,11 +48,11 @@ type Row struct {
 	Harness *Observed
 }
 
-// Observed is a harness judgement: failed, warned and errored check ids and the verdict.
+// Observed is a harness judgement (failed, warned and errored check ids
+// and the verdict) and the defect that makes it differ from the row's.
 type Observed struct {
-	Defect              string
-	Fail, Warn, Errored []string
-	Verdict             checks.Verdict
+	Defect string
+	clitest.Judged
 }
 
 const (
@@ -190,12 +188,10 @@ func TestMatrixCoversEveryConfiguration(t *testing.T) {
 }
 
 type result struct {
-	sum    *reports.Summary
-	stderr string
-	err    error
-	took   time.Duration
-	server string // the server's output, for failures
-	skip   string
+	clitest.Result
+	problem error  // why the row cannot be judged: the server did not run, or Check failed
+	server  string // the server's output, for failures
+	skip    string
 }
 
 func TestMatrix(t *testing.T) {
@@ -241,7 +237,7 @@ func TestMatrix(t *testing.T) {
 	for i, row := range Matrix {
 		t.Run(row.Server+"/"+row.Config, func(t *testing.T) {
 			r := results[i]
-			if r.skip != "" || r.err != nil {
+			if r.skip != "" || r.problem != nil {
 				complete = false
 			}
 			if r.skip != "" {
@@ -250,20 +246,12 @@ func TestMatrix(t *testing.T) {
 				}
 				t.Skip(r.skip)
 			}
-			if r.err != nil {
-				t.Fatalf("%v\n%s\n--- server output\n%s", r.err, r.stderr, r.server)
+			if r.problem != nil {
+				t.Fatalf("%v\n%s\n--- server output\n%s", r.problem, r.Output, r.server)
 			}
-			var failed, warned, errs []string
+			sum := r.Summary
 			layer, shown := checks.Layer(""), "accepted"
-			for _, c := range r.sum.Checks {
-				switch c.Status {
-				case checks.StatusFail:
-					failed = append(failed, c.ID)
-				case checks.StatusWarn:
-					warned = append(warned, c.ID)
-				case checks.StatusError:
-					errs = append(errs, c.ID)
-				}
+			for _, c := range sum.Checks {
 				if c.ID == "chain.untrusted-root" {
 					switch {
 					case strings.HasPrefix(c.Observed, "rejected at "):
@@ -273,30 +261,27 @@ func TestMatrix(t *testing.T) {
 					}
 				}
 			}
-			sort.Strings(failed)
-			sort.Strings(warned)
-			fmt.Fprintf(&table, "| %s | %s | %s | %s | %s (%s) | %s | %s | %s | %v |\n", row.Server, row.Config, resumption(row), r.sum.Verdict,
-				r.sum.ClientAuth, r.sum.ClientAuthEnforcedAt, or(layer, shown), strings.Join(failed, " "), strings.Join(warned, " "), r.took.Round(100*time.Millisecond))
-			sort.Strings(errs)
-			got := Observed{Fail: failed, Warn: warned, Errored: errs, Verdict: r.sum.Verdict}
-			judged := Observed{Fail: row.Fail, Warn: row.Warn, Verdict: row.Verdict}
+			got := clitest.JudgedBy(sum)
+			fmt.Fprintf(&table, "| %s | %s | %s | %s | %s (%s) | %s | %s | %s | %v |\n", row.Server, row.Config, resumption(row), sum.Verdict,
+				sum.ClientAuth, sum.ClientAuthEnforcedAt, or(layer, shown), strings.Join(got.Fail, " "), strings.Join(got.Warn, " "), r.Took.Round(100*time.Millisecond))
+			judged := clitest.Judged{Fail: row.Fail, Warn: row.Warn, Verdict: row.Verdict}
 			if row.Harness != nil {
-				if same(got, judged) {
+				if got.Same(judged) {
 					t.Errorf("the harness now judges as the table wants; remove the row's Harness defect (%s)", row.Harness.Defect)
 				}
 				t.Logf("known harness defect: %s\n wanted fail %v warn %v verdict %s", row.Harness.Defect, row.Fail, row.Warn, row.Verdict)
-				judged = *row.Harness
+				judged = row.Harness.Judged
 			}
-			compare(t, got, judged, r.sum.VerdictReason)
-			if r.sum.ClientAuth != row.ClientAuth || r.sum.ClientAuthEnforcedAt != row.EnforcedAt {
-				t.Errorf("client_auth %s enforced at %s, want %s at %s", r.sum.ClientAuth, r.sum.ClientAuthEnforcedAt, row.ClientAuth, row.EnforcedAt)
+			clitest.Compare(t, sum, judged)
+			if sum.ClientAuth != row.ClientAuth || sum.ClientAuthEnforcedAt != row.EnforcedAt {
+				t.Errorf("client_auth %s enforced at %s, want %s at %s", sum.ClientAuth, sum.ClientAuthEnforcedAt, row.ClientAuth, row.EnforcedAt)
 			}
 			if layer != row.RejectLayer {
 				t.Errorf("chain.untrusted-root rejected at %q, want %q", layer, row.RejectLayer)
 			}
 			// The server is guessed from its Server header (HAProxy sends none).
 			want := guessedServer[row.Server]
-			if got := r.sum.Server; (want == "" && got != nil && got.Name != "") || (want != "" && (got == nil || got.Name != want || !got.Guessed)) {
+			if got := sum.Server; (want == "" && got != nil && got.Name != "") || (want != "" && (got == nil || got.Name != want || !got.Guessed)) {
 				t.Errorf("server %+v, want %q guessed from the Server header", got, want)
 			}
 		})
@@ -395,27 +380,6 @@ var guessedServer = map[string]checks.Server{"nginx": checks.Nginx, "haproxy": "
 
 func sorted(s []string) []string { return slices.Sorted(slices.Values(s)) }
 
-func same(a, b Observed) bool {
-	return slices.Equal(sorted(a.Fail), sorted(b.Fail)) && slices.Equal(sorted(a.Warn), sorted(b.Warn)) &&
-		slices.Equal(sorted(a.Errored), sorted(b.Errored)) && a.Verdict == b.Verdict
-}
-
-func compare(t *testing.T, got, want Observed, reason string) {
-	t.Helper()
-	if g, w := sorted(got.Fail), sorted(want.Fail); !slices.Equal(g, w) {
-		t.Errorf("failed checks\n got  %v\n want %v", g, w)
-	}
-	if g, w := sorted(got.Warn), sorted(want.Warn); !slices.Equal(g, w) {
-		t.Errorf("warned checks\n got  %v\n want %v", g, w)
-	}
-	if g, w := sorted(got.Errored), sorted(want.Errored); !slices.Equal(g, w) {
-		t.Errorf("errored checks\n got  %v\n want %v", g, w)
-	}
-	if got.Verdict != want.Verdict {
-		t.Errorf("verdict %s (%s), want %s", got.Verdict, reason, want.Verdict)
-	}
-}
-
 // resumption says whether the configuration turns session resumption off.
 func resumption(row Row) string {
 	srv, _ := servers.Lookup(row.Server)
@@ -445,7 +409,7 @@ func certify(t *testing.T, srv *servers.Server, row Row, pkiDir string) result {
 	defer cancel()
 	p, err := srv.Start(ctx, servers.Options{PKIDir: pkiDir, Variant: row.Config})
 	if err != nil {
-		return result{err: err}
+		return result{problem: err}
 	}
 	defer func() {
 		if err := p.Stop(); err != nil {
@@ -456,10 +420,10 @@ func certify(t *testing.T, srv *servers.Server, row Row, pkiDir string) result {
 	if os.Geteuid() == 0 {
 		uids, err := p.UIDs()
 		if err != nil {
-			return result{err: err}
+			return result{problem: err}
 		}
 		if slices.Contains(uids, 0) {
-			return result{err: fmt.Errorf("server processes run as uids %v: want none as root", uids)}
+			return result{problem: fmt.Errorf("server processes run as uids %v: want none as root", uids)}
 		}
 	}
 	out := filepath.Join(p.Dir, "out")
@@ -473,21 +437,8 @@ func certify(t *testing.T, srv *servers.Server, row Row, pkiDir string) result {
 	if p.Variant.Sibling {
 		args = append(args, "--sibling-sni", servers.SiblingName)
 	}
-	cmd := exec.CommandContext(ctx, binary, args...)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	t0 := time.Now()
-	runErr := cmd.Run()
-	r := result{stderr: stderr.String(), took: time.Since(t0)}
-	r.sum, r.err = reports.ReadSummary(filepath.Join(out, "summary.json"))
-	if r.err == nil {
-		wantCode := map[checks.Verdict]int{checks.VerdictPass: 0, checks.VerdictFail: 1, checks.VerdictInconclusive: 3}[r.sum.Verdict]
-		if got := cmd.ProcessState.ExitCode(); got != wantCode {
-			r.err = fmt.Errorf("exit code %d for verdict %s (%v)", got, r.sum.Verdict, runErr)
-		}
-	} else if runErr != nil {
-		r.err = errors.Join(r.err, runErr)
-	}
+	r := result{Result: clitest.Run(ctx, binary, out, args...)}
+	r.problem = r.Check()
 	r.server = p.Output()
 	return r
 }

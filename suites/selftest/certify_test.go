@@ -1,20 +1,16 @@
 package selftest
 
 import (
-	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/originproof/originproof/checks"
 	"github.com/originproof/originproof/fixtures/origin"
+	"github.com/originproof/originproof/internal/clitest"
 	"github.com/originproof/originproof/internal/testenv"
-	"github.com/originproof/originproof/reports"
 	"github.com/originproof/originproof/scenarios"
 )
 
@@ -41,19 +37,9 @@ func TestExampleScenarios(t *testing.T) {
 		{"origin-shield.yaml", origin.Strict, 0, nil, nil},
 		{"origin-shield.yaml", origin.ShortIdleTimeout, 1, []string{"keepalive.idle-compatible"}, nil},
 	}
-	type result struct {
-		code   int
-		sum    *reports.Summary
-		output string
-	}
-	results := make([]result, len(cases))
-	var wg sync.WaitGroup
+	calls := make([]clitest.Call, len(cases))
 	for i, c := range cases {
-		srv, err := origin.Start(origin.Config{PKI: pki, Profile: c.profile, Addr: "127.0.0.1:0"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer srv.Close()
+		srv := startOrigin(t, origin.Config{PKI: pki, Profile: c.profile})
 		data, err := scenarios.Examples.ReadFile(c.example)
 		if err != nil {
 			t.Fatal(err)
@@ -65,36 +51,16 @@ func TestExampleScenarios(t *testing.T) {
 		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-			defer cancel()
-			out := filepath.Join(dir, "out")
-			cmd := exec.CommandContext(ctx, binary, "certify", path, "--out", out)
-			b, _ := cmd.CombinedOutput()
-			r := result{code: cmd.ProcessState.ExitCode(), output: string(b)}
-			r.sum, _ = reports.ReadSummary(filepath.Join(out, "summary.json"))
-			results[i] = r
-		}()
+		out := filepath.Join(dir, "out")
+		calls[i] = clitest.Call{Out: out, Args: []string{"certify", path, "--out", out}}
 	}
-	wg.Wait()
+	results := clitest.RunAll(binary, 3*time.Minute, calls)
 	for i, c := range cases {
 		t.Run(c.example+"/"+c.profile, func(t *testing.T) {
 			r := results[i]
-			if r.code != c.wantCode || r.sum == nil {
-				t.Fatalf("exit %d, want %d\n%s", r.code, c.wantCode, r.output)
-			}
-			var fail, breached []string
-			for _, ch := range r.sum.Checks {
-				if ch.Status == checks.StatusFail {
-					fail = append(fail, ch.ID)
-				}
-				if ch.Status == checks.StatusError {
-					t.Errorf("%s errored: %s", ch.ID, ch.Observed)
-				}
-			}
-			for _, th := range r.sum.Thresholds {
+			judged := r.Want(t, c.wantCode)
+			var breached []string
+			for _, th := range r.Summary.Thresholds {
 				if !th.Held {
 					name := th.Name
 					if th.Phase != "" {
@@ -103,15 +69,14 @@ func TestExampleScenarios(t *testing.T) {
 					breached = append(breached, name)
 				}
 			}
-			slices.Sort(fail)
-			if !slices.Equal(fail, c.wantFail) {
-				t.Errorf("failed checks %v, want %v\n%s", fail, c.wantFail, r.output)
+			if !slices.Equal(judged.Fail, c.wantFail) {
+				t.Errorf("failed checks %v, want %v\n%s", judged.Fail, c.wantFail, r.Output)
 			}
 			if !slices.Equal(breached, c.wantBreach) {
-				t.Errorf("breached thresholds %v, want %v\n%s", breached, c.wantBreach, r.output)
+				t.Errorf("breached thresholds %v, want %v\n%s", breached, c.wantBreach, r.Output)
 			}
-			if len(r.sum.Thresholds) == 0 || r.sum.Load == nil || r.sum.Load.Requests == 0 {
-				t.Errorf("no load measured: thresholds %v", r.sum.Thresholds)
+			if len(r.Summary.Thresholds) == 0 || r.Summary.Load == nil || r.Summary.Load.Requests == 0 {
+				t.Errorf("no load measured: thresholds %v", r.Summary.Thresholds)
 			}
 		})
 	}

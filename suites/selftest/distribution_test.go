@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,8 +20,9 @@ import (
 	"github.com/originproof/originproof/checks"
 	"github.com/originproof/originproof/cloudfront"
 	"github.com/originproof/originproof/fixtures/origin"
+	"github.com/originproof/originproof/internal/clitest"
+	"github.com/originproof/originproof/internal/testcert"
 	"github.com/originproof/originproof/internal/testenv"
-	"github.com/originproof/originproof/reports"
 	"github.com/originproof/originproof/scenarios"
 )
 
@@ -87,17 +87,8 @@ func sharedCDNCA(t *testing.T) *x509.Certificate {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: cdn.Cloudflare.Shared.Issuer, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return testcert.SelfSigned(t, key, &x509.Certificate{SerialNumber: big.NewInt(7), Subject: cdn.Cloudflare.Shared.Issuer,
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign})
 }
 
 // noSecret fails when any file under dir holds the custom header's value.
@@ -165,78 +156,41 @@ func TestDistributionVerdicts(t *testing.T) {
 			srv: origin.Config{ExtraClientCAs: []*x509.Certificate{sharedCDNCA(t)}}, code: 0,
 			warn: []string{"identity.shared-cdn-certificate"}, observe: "the origin accepts client certificates from origin-pull.cloudflare.net"},
 	}
-	type result struct {
-		code   int
-		sum    *reports.Summary
-		output string
-		out    string
-		took   time.Duration
-	}
-	results := make([]result, len(cases))
-	var wg sync.WaitGroup
+	calls := make([]clitest.Call, len(cases))
 	for i, c := range cases {
 		cfg := c.srv
-		cfg.PKI, cfg.Addr = pki, "127.0.0.1:0"
-		srv, err := origin.Start(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer srv.Close()
+		cfg.PKI = pki
+		srv := startOrigin(t, cfg)
 		out := filepath.Join(t.TempDir(), "out")
-		args := append([]string{"conform", "--pki", pkiDir, "--distribution-config", c.config, "--connect-to", srv.Addr(), "--out", out, "--label-filter", "distribution"}, c.args...)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-			defer cancel()
-			t0 := time.Now()
-			cmd := exec.CommandContext(ctx, binary, args...)
-			b, _ := cmd.CombinedOutput()
-			r := result{code: cmd.ProcessState.ExitCode(), output: string(b), out: out, took: time.Since(t0)}
-			r.sum, _ = reports.ReadSummary(filepath.Join(out, "summary.json"))
-			results[i] = r
-		}()
+		calls[i] = clitest.Call{Out: out, Args: append([]string{"conform", "--pki", pkiDir, "--distribution-config", c.config, "--connect-to", srv.Addr(), "--out", out, "--label-filter", "distribution"}, c.args...)}
 	}
-	wg.Wait()
+	results := clitest.RunAll(binary, 2*time.Minute, calls)
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			r := results[i]
-			if r.code != c.code || r.sum == nil {
-				t.Fatalf("exit %d, want %d\n%s", r.code, c.code, r.output)
+			judged := r.Want(t, c.code)
+			if !slices.Equal(judged.Fail, c.fail) || !slices.Equal(judged.Warn, c.warn) {
+				t.Errorf("failed %v, warned %v; want %v, %v\n%s", judged.Fail, judged.Warn, c.fail, c.warn, r.Output)
 			}
-			var fail, warn []string
 			observed := ""
-			for _, ch := range r.sum.Checks {
-				switch ch.Status {
-				case checks.StatusFail:
-					fail = append(fail, ch.ID)
-				case checks.StatusWarn:
-					warn = append(warn, ch.ID)
-				case checks.StatusError:
-					t.Errorf("%s errored: %s", ch.ID, ch.Observed)
-				case checks.StatusPass:
-					continue
-				}
-				if observed == "" && ch.Status != checks.StatusSkip {
+			for _, ch := range r.Summary.Checks {
+				if observed == "" && (ch.Status == checks.StatusFail || ch.Status == checks.StatusWarn) {
 					observed = ch.Observed
 				}
 				if ch.Group == "distribution" && ch.Status == checks.StatusSkip && ch.ID != "distribution.read-timeout" {
 					t.Errorf("%s skipped with a distribution config: %s", ch.ID, ch.Detail)
 				}
 			}
-			if !slices.Equal(fail, c.fail) || !slices.Equal(warn, c.warn) {
-				t.Errorf("failed %v, warned %v; want %v, %v\n%s", fail, warn, c.fail, c.warn, r.output)
-			}
 			if c.observe != "" && !strings.Contains(observed, c.observe) {
 				t.Errorf("observed %q, want %q", observed, c.observe)
 			}
-			if d, ok := r.sum.Config["distribution"].(map[string]any); !ok || d["origin_id"] != "web" {
-				t.Errorf("summary config: %v", r.sum.Config["distribution"])
+			if d, ok := r.Summary.Config["distribution"].(map[string]any); !ok || d["origin_id"] != "web" {
+				t.Errorf("summary config: %v", r.Summary.Config["distribution"])
 			}
-			if r.took > 30*time.Second {
-				t.Errorf("took %v", r.took)
+			if r.Took > 30*time.Second {
+				t.Errorf("took %v", r.Took)
 			}
-			noSecret(t, r.out)
+			noSecret(t, calls[i].Out)
 		})
 	}
 
@@ -271,11 +225,7 @@ func TestCertifyGeneratedScenario(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			srv, err := origin.Start(origin.Config{PKI: pki, Addr: "127.0.0.1:0", ResponseDelay: c.delay})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer srv.Close()
+			srv := startOrigin(t, origin.Config{PKI: pki, ResponseDelay: c.delay})
 			config := distConfig(t, "distribution", nil, distOrigin("web", func(_, cu map[string]any) { cu["OriginReadTimeout"] = c.readSecs }))
 			data, err := os.ReadFile(config)
 			if err != nil {
@@ -306,15 +256,14 @@ func TestCertifyGeneratedScenario(t *testing.T) {
 			out := filepath.Join(dir, "out")
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
-			cmd := exec.CommandContext(ctx, binary, "certify", path, "--out", out)
-			b, _ := cmd.CombinedOutput()
-			if cmd.ProcessState.ExitCode() != c.code {
-				t.Fatalf("exit %d, want %d\n%s\n%s", cmd.ProcessState.ExitCode(), c.code, y, b)
+			r := clitest.Run(ctx, binary, out, "certify", path, "--out", out)
+			if r.Code != c.code {
+				t.Fatalf("exit %d, want %d\n%s\n%s", r.Code, c.code, y, r.Output)
 			}
-			sum, err := reports.ReadSummary(filepath.Join(out, "summary.json"))
-			if err != nil {
-				t.Fatal(err)
+			if r.Err != nil {
+				t.Fatal(r.Err)
 			}
+			sum := r.Summary
 			for _, ch := range sum.Checks {
 				if ch.ID == "distribution.read-timeout" && ch.Status != c.readStatus {
 					t.Errorf("%s: %s (%s), want %s", ch.ID, ch.Status, ch.Observed, c.readStatus)
@@ -326,7 +275,7 @@ func TestCertifyGeneratedScenario(t *testing.T) {
 			if sum.Load == nil || sum.Load.Config == nil || time.Duration(sum.Load.Config.ReadTimeout) != time.Duration(c.readSecs)*time.Second {
 				t.Errorf("the load did not take the distribution's read timeout: %+v", sum.Load)
 			}
-			if strings.Contains(string(b), headerSecret) {
+			if strings.Contains(r.Output, headerSecret) {
 				t.Error("the header value was printed")
 			}
 			noSecret(t, out)
@@ -342,11 +291,7 @@ func TestCDNPresets(t *testing.T) {
 		t.Skip("runs conform against the reference origin")
 	}
 	pkiDir, pki := testenv.WritePKI(t)
-	srv, err := origin.Start(origin.Config{PKI: pki, Addr: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv := startOrigin(t, origin.Config{PKI: pki})
 	sha1 := filepath.Join(pkiDir, "clients", "strength.sha1-signature")
 	for _, tt := range []struct {
 		cdn, identity string
@@ -360,13 +305,12 @@ func TestCDNPresets(t *testing.T) {
 	} {
 		t.Run(tt.cdn+"/"+filepath.Base(tt.identity), func(t *testing.T) {
 			out := t.TempDir()
-			cmd := exec.Command(binary, "conform", "--pki", pkiDir, "--target", srv.URL(), "--connect-to", srv.Addr(), "--out", out, "--cdn", tt.cdn,
+			r := clitest.Run(context.Background(), binary, out, "conform", "--pki", pkiDir, "--target", srv.URL(), "--connect-to", srv.Addr(), "--out", out, "--cdn", tt.cdn,
 				"--cloudfront-cert", filepath.Join(tt.identity, "cert.pem"), "--cloudfront-key", filepath.Join(tt.identity, "key.pem"), "--label-filter", "cloudfront-cert")
-			b, _ := cmd.CombinedOutput()
-			sum, err := reports.ReadSummary(filepath.Join(out, "summary.json"))
-			if cmd.ProcessState.ExitCode() != tt.code || err != nil {
-				t.Fatalf("exit %d, want %d (%v)\n%s", cmd.ProcessState.ExitCode(), tt.code, err, b)
+			if r.Code != tt.code || r.Err != nil {
+				t.Fatalf("exit %d, want %d (%v)\n%s", r.Code, tt.code, r.Err, r.Output)
 			}
+			sum := r.Summary
 			if sum.Config["cdn"] != tt.cdn {
 				t.Errorf("summary cdn %v", sum.Config["cdn"])
 			}

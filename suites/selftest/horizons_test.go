@@ -1,8 +1,8 @@
 package selftest
 
 import (
+	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,6 +11,7 @@ import (
 	"github.com/originproof/originproof/checks"
 	"github.com/originproof/originproof/fixtures"
 	"github.com/originproof/originproof/fixtures/origin"
+	"github.com/originproof/originproof/internal/clitest"
 	"github.com/originproof/originproof/internal/testenv"
 	"github.com/originproof/originproof/reports"
 )
@@ -20,16 +21,15 @@ import (
 func conform(t *testing.T, srv *origin.Server, pkiDir string, args ...string) map[string]reports.Check {
 	t.Helper()
 	out := t.TempDir()
-	cmd := exec.Command(binary, append([]string{"conform", "--pki", pkiDir, "--target", srv.URL(), "--connect-to", srv.Addr(), "--out", out}, args...)...)
-	if b, err := cmd.CombinedOutput(); cmd.ProcessState == nil || cmd.ProcessState.ExitCode() > 1 {
-		t.Fatalf("conform %v: %v\n%s", args, err, b)
+	r := clitest.Run(context.Background(), binary, out, append([]string{"conform", "--pki", pkiDir, "--target", srv.URL(), "--connect-to", srv.Addr(), "--out", out}, args...)...)
+	if r.Code < 0 || r.Code > 1 {
+		t.Fatalf("conform %v: exit %d\n%s", args, r.Code, r.Output)
 	}
-	sum, err := reports.ReadSummary(filepath.Join(out, "summary.json"))
-	if err != nil {
-		t.Fatal(err)
+	if r.Err != nil {
+		t.Fatal(r.Err)
 	}
 	got := map[string]reports.Check{}
-	for _, c := range sum.Checks {
+	for _, c := range r.Summary.Checks {
 		got[c.ID] = c
 	}
 	return got
@@ -54,11 +54,7 @@ func TestCRLHorizon(t *testing.T) {
 	if err := pki.WriteDir(dir, false); err != nil {
 		t.Fatal(err)
 	}
-	srv, err := origin.Start(origin.Config{PKI: pki, Addr: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv := startOrigin(t, origin.Config{PKI: pki})
 	got := conform(t, srv, dir, "--label-filter", "revocation")
 	wantStatus(t, got, "revocation.crl-horizon", checks.StatusWarn)
 	wantStatus(t, got, "revocation.revoked-leaf", checks.StatusPass)
@@ -72,11 +68,7 @@ func TestCRLHorizon(t *testing.T) {
 // it, and fails when the intermediate has expired.
 func TestCloudFrontChainExpiry(t *testing.T) {
 	pkiDir, pki := testenv.WritePKI(t)
-	srv, err := origin.Start(origin.Config{PKI: pki, Addr: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv := startOrigin(t, origin.Config{PKI: pki})
 	m := fixtures.NewMinter(time.Now().Add(-48 * time.Hour))
 	for _, tc := range []struct {
 		name     string
@@ -123,11 +115,7 @@ func TestResumptionAfterRotation(t *testing.T) {
 	for profile, want := range map[string]checks.Status{origin.Strict: checks.StatusPass, origin.ResumptionSkipsChecks: checks.StatusWarn} {
 		t.Run(profile, func(t *testing.T) {
 			pkiDir, pki := testenv.WritePKI(t)
-			srv, err := origin.Start(origin.Config{PKI: pki, Profile: profile, Addr: "127.0.0.1:0"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer srv.Close()
+			srv := startOrigin(t, origin.Config{PKI: pki, Profile: profile})
 			got := conform(t, srv, pkiDir, "--label-filter", "resumption")
 			wantStatus(t, got, "resumption.after-rotation", checks.StatusSkip)
 			st, err := os.Stat(filepath.Join(pkiDir, fixtures.FileRotationSession))

@@ -20,11 +20,7 @@ import (
 // report.html are written with what was measured.
 func TestInterruptedConformStillWritesItsReport(t *testing.T) {
 	pkiDir, pki := testenv.WritePKI(t)
-	srv, err := origin.Start(origin.Config{PKI: pki, Profile: origin.Strict, Addr: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv := startOrigin(t, origin.Config{PKI: pki, Profile: origin.Strict})
 	out := t.TempDir()
 	// --verbose sends Ginkgo's progress to stderr: one mark per finished spec.
 	cmd := exec.Command(binary, "conform", "--pki", pkiDir, "--target", srv.URL(), "--connect-to", srv.Addr(), "--out", out, "--verbose")

@@ -6,28 +6,37 @@
 package selftest
 
 import (
-	"context"
 	"encoding/json"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/originproof/originproof/checks"
 	"github.com/originproof/originproof/fixtures/origin"
+	"github.com/originproof/originproof/internal/clitest"
 	"github.com/originproof/originproof/internal/testenv"
-	"github.com/originproof/originproof/reports"
 )
 
 var binary string
 
 func TestMain(m *testing.M) { testenv.Main(m, func(b string) { binary = b }) }
+
+// startOrigin starts a reference origin with cfg on a loopback port; it is
+// closed when the test ends.
+func startOrigin(t *testing.T, cfg origin.Config) *origin.Server {
+	t.Helper()
+	cfg.Addr = "127.0.0.1:0"
+	srv, err := origin.Start(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return srv
+}
 
 type want struct {
 	fail, warn []string
@@ -92,46 +101,15 @@ func TestProfileMatrix(t *testing.T) {
 	}
 	pkiDir, pki := testenv.WritePKI(t)
 	covered := map[string]bool{}
-	type result struct {
-		sum    *reports.Summary
-		stderr string
-		err    error
-		took   time.Duration
-	}
-	results := make([]result, len(matrix))
-	var wg sync.WaitGroup
-	start := time.Now()
+	calls := make([]clitest.Call, len(matrix))
 	for i, row := range matrix {
 		covered[row.profile] = true
-		srv, err := origin.Start(origin.Config{PKI: pki, Profile: row.profile, Addr: "127.0.0.1:0"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer srv.Close()
+		srv := startOrigin(t, origin.Config{PKI: pki, Profile: row.profile})
 		out := filepath.Join(t.TempDir(), "out")
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-			defer cancel()
-			args := append([]string{"conform", "--pki", pkiDir, "--target", srv.URL(), "--connect-to", srv.Addr(), "--out", out}, row.flags...)
-			cmd := exec.CommandContext(ctx, binary, args...)
-			var stderr strings.Builder
-			cmd.Stderr = &stderr
-			t0 := time.Now()
-			runErr := cmd.Run()
-			r := result{stderr: stderr.String(), took: time.Since(t0)}
-			r.sum, r.err = reports.ReadSummary(filepath.Join(out, "summary.json"))
-			if r.err == nil {
-				wantCode := map[checks.Verdict]int{checks.VerdictPass: 0, checks.VerdictFail: 1, checks.VerdictInconclusive: 3}[r.sum.Verdict]
-				if got := cmd.ProcessState.ExitCode(); got != wantCode {
-					r.err = fmt.Errorf("exit code %d for verdict %s (%v)", got, r.sum.Verdict, runErr)
-				}
-			}
-			results[i] = r
-		}()
+		calls[i] = clitest.Call{Out: out, Args: append([]string{"conform", "--pki", pkiDir, "--target", srv.URL(), "--connect-to", srv.Addr(), "--out", out}, row.flags...)}
 	}
-	wg.Wait()
+	start := time.Now()
+	results := clitest.RunAll(binary, 90*time.Second, calls)
 	t.Logf("%d certifications in parallel took %v", len(matrix), time.Since(start).Round(time.Millisecond))
 	for _, p := range origin.Profiles() {
 		if !covered[p] {
@@ -142,35 +120,10 @@ func TestProfileMatrix(t *testing.T) {
 		name := row.profile + strings.Join(row.flags, "")
 		t.Run(name, func(t *testing.T) {
 			r := results[i]
-			if r.err != nil {
-				t.Fatalf("%v\n%s", r.err, r.stderr)
+			if err := r.Check(); err != nil {
+				t.Fatalf("%v\n%s", err, r.Output)
 			}
-			var fail, warn, errs []string
-			for _, c := range r.sum.Checks {
-				switch c.Status {
-				case checks.StatusFail:
-					fail = append(fail, c.ID)
-				case checks.StatusWarn:
-					warn = append(warn, c.ID)
-				case checks.StatusError:
-					errs = append(errs, c.ID+": "+c.Observed)
-				}
-			}
-			sort.Strings(fail)
-			sort.Strings(warn)
-			wf, ww := slices.Sorted(slices.Values(row.want.fail)), slices.Sorted(slices.Values(row.want.warn))
-			if !slices.Equal(fail, wf) {
-				t.Errorf("failed checks\n got  %v\n want %v", fail, wf)
-			}
-			if !slices.Equal(warn, ww) {
-				t.Errorf("warned checks\n got  %v\n want %v", warn, ww)
-			}
-			if len(errs) > 0 {
-				t.Errorf("checks errored: %v", errs)
-			}
-			if r.sum.Verdict != row.verdict {
-				t.Errorf("verdict %s (%s), want %s", r.sum.Verdict, r.sum.VerdictReason, row.verdict)
-			}
+			clitest.Compare(t, r.Summary, clitest.Judged{Fail: row.want.fail, Warn: row.want.warn, Verdict: row.verdict})
 			wantAuth := map[string][2]string{
 				origin.NoClientAuth:       {"disabled", "none"},
 				origin.OptionalClientAuth: {"optional", "none"},
@@ -179,11 +132,11 @@ func TestProfileMatrix(t *testing.T) {
 			if wantAuth == [2]string{} {
 				wantAuth = [2]string{"required", "tls"}
 			}
-			if string(r.sum.ClientAuth) != wantAuth[0] || string(r.sum.ClientAuthEnforcedAt) != wantAuth[1] {
-				t.Errorf("client_auth %s enforced at %s, want %s at %s", r.sum.ClientAuth, r.sum.ClientAuthEnforcedAt, wantAuth[0], wantAuth[1])
+			if string(r.Summary.ClientAuth) != wantAuth[0] || string(r.Summary.ClientAuthEnforcedAt) != wantAuth[1] {
+				t.Errorf("client_auth %s enforced at %s, want %s at %s", r.Summary.ClientAuth, r.Summary.ClientAuthEnforcedAt, wantAuth[0], wantAuth[1])
 			}
-			if r.took > 30*time.Second {
-				t.Errorf("took %v", r.took)
+			if r.Took > 30*time.Second {
+				t.Errorf("took %v", r.Took)
 			}
 		})
 	}
@@ -193,11 +146,7 @@ func TestProfileMatrix(t *testing.T) {
 // schema for every check, and junit.xml one testcase per check id.
 func TestSummaryAndJUnitShape(t *testing.T) {
 	pkiDir, pki := testenv.WritePKI(t)
-	srv, err := origin.Start(origin.Config{PKI: pki, Profile: origin.OptionalClientAuth, Addr: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv := startOrigin(t, origin.Config{PKI: pki, Profile: origin.OptionalClientAuth})
 	out := t.TempDir()
 	cmd := exec.Command(binary, "conform", "--pki", pkiDir, "--target", srv.URL(), "--connect-to", srv.Addr(), "--out", out, "--label-filter", "client-auth || chain || server-cert")
 	if b, err := cmd.CombinedOutput(); cmd.ProcessState.ExitCode() != 1 {

@@ -60,11 +60,7 @@ func exitCode(t *testing.T, args ...string) (int, string) {
 // each shard holds it; a shard that reaches --start-at too late is refused.
 func TestShardedCertify(t *testing.T) {
 	pkiDir, pki := testenv.WritePKI(t)
-	srv, err := origin.Start(origin.Config{PKI: pki, Profile: origin.Strict, Addr: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv := startOrigin(t, origin.Config{PKI: pki, Profile: origin.Strict})
 	tmp := t.TempDir()
 	scen := filepath.Join(tmp, "sharded.yaml")
 	if err := os.WriteFile(scen, []byte(fmt.Sprintf(shardScenario, srv.URL(), srv.Addr(), pkiDir)), 0o644); err != nil {
