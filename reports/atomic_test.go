@@ -66,6 +66,18 @@ func TestWriteAtomic(t *testing.T) {
 			t.Errorf("%s: %v", n, err)
 		}
 	}
+	// So does a capacity run's page.
+	capDir := t.TempDir()
+	path, err = WriteCapacity(capDir, capacityResult())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Stat(path); err != nil || st.Mode().Perm() != 0o644 || st.Size() == 0 {
+		t.Errorf("capacity page %s: %v", path, err)
+	}
+	if names := dirNames(t, capDir); !slices.Equal(names, []string{CapacityFile}) {
+		t.Errorf("the capacity directory holds %v", names)
+	}
 }
 
 func dirNames(t *testing.T, dir string) []string {

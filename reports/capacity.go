@@ -6,7 +6,6 @@ import (
 	"html/template"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -255,16 +254,14 @@ func RenderCapacityDir(dir string) (string, error) {
 	return WriteCapacity(dir, r)
 }
 
-// WriteCapacity writes dir/report.html for a capacity result.
+// WriteCapacity writes dir/report.html for a capacity result, atomically
+// like the run report: a reader finds the old page or the whole new one.
 func WriteCapacity(dir string, r *capacity.Result) (string, error) {
 	path := filepath.Join(dir, CapacityFile)
-	f, err := os.Create(path)
+	now := time.Now()
+	err := writeAtomic(path, func(w io.Writer) error { return RenderCapacity(w, r, now) })
 	if err != nil {
 		return "", err
 	}
-	if err := RenderCapacity(f, r, time.Now()); err != nil {
-		f.Close()
-		return "", err
-	}
-	return path, f.Close()
+	return path, nil
 }
