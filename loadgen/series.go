@@ -62,13 +62,14 @@ type SeriesBuilder struct {
 		asked, sent, connSum, connN, hsSum, hsN, ttfbSum, ttfbN, totSum, totN, totMax, full, resumed, failed []float64
 	}
 	pops [][3][]float64 // per pop: full, resumed, failed
+	errs map[ErrorClass][]float64
 }
 
 // NewSeriesBuilder returns a builder over n intervals of width from start;
 // keepAlive is how long an idle connection stays in its pool (zero without
 // reuse: a connection closes after its response).
 func NewSeriesBuilder(start time.Time, width time.Duration, n int, keepAlive time.Duration) *SeriesBuilder {
-	r := &SeriesBuilder{tl: timeline.NewGrid(start, width, n), keepAlive: keepAlive, conns: map[uint64]connSpan{}}
+	r := &SeriesBuilder{tl: timeline.NewGrid(start, width, n), keepAlive: keepAlive, conns: map[uint64]connSpan{}, errs: map[ErrorClass][]float64{}}
 	c, tl := &r.cols, r.tl
 	c.asked, c.sent = tl.Sum(ColAsked), tl.Sum(ColSent)
 	c.connSum, c.connN, c.hsSum, c.hsN = tl.Sum(ColConnectSum), tl.Sum(ColConnectN), tl.Sum(ColHandshakeSum), tl.Sum(ColHandshakeN)
@@ -86,6 +87,16 @@ func (r *SeriesBuilder) pop(p int) *[3][]float64 {
 		r.pops = append(r.pops, [3][]float64{r.tl.Sum(PopColumn(i, ColFull)), r.tl.Sum(PopColumn(i, ColResumed)), r.tl.Sum(PopColumn(i, ColConnFailed))})
 	}
 	return &r.pops[p]
+}
+
+// errors is class's error column, looked up by name once.
+func (r *SeriesBuilder) errors(class ErrorClass) []float64 {
+	col, ok := r.errs[class]
+	if !ok {
+		col = r.tl.Sum(ColErrors + string(class))
+		r.errs[class] = col
+	}
+	return col
 }
 
 // Add counts one request.
@@ -117,7 +128,7 @@ func (r *SeriesBuilder) Add(l *Sample) {
 	c.totMax[i] = math.Max(c.totMax[i], float64(lat))
 	failed := Failed(l.Code, l.Error)
 	if failed {
-		tl.Sum(ColErrors + string(ClassOf(l.ErrorClass, l.Code)))[i]++
+		r.errors(ClassOf(l.ErrorClass, l.Code))[i]++
 	}
 	if l.Pop < 0 || l.Pop >= 1<<20 {
 		return
